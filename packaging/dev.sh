@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The Metatopia developers
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# The README's two commands.
+#   dev.sh run   install what is needed, build, run the main job
+#   dev.sh test  install what is needed, build, run every test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+mode=${1:-run}
+
+if [ "$(id -u)" = 0 ]; then
+    bash packaging/install-deps.sh
+else
+    echo "Not root: skipping package installation (run packaging/install-deps.sh as root once)." >&2
+fi
+
+jobs=$(nproc)
+case "$mode" in
+run)
+    cmake --preset release >/dev/null
+    cmake --build --preset release -j "$jobs"
+    exec bash packaging/run-main.sh "$top/build/release/bin"
+    ;;
+test)
+    cmake --preset dev
+    cmake --build --preset dev -j "$jobs"
+    cd build/dev
+    # GUI tests need a display: a private Xvfb server through xvfb-run.
+    xvfb-run -a -s "-screen 0 1280x800x24" ctest --output-on-failure -j "$jobs" --timeout 600
+    ;;
+*)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac
