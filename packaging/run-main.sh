@@ -25,7 +25,7 @@ for _ in $(seq 1 200); do
         cat "$log" >&2
         exit 1
     fi
-    read -r -t 0.05 <> <(:) || true
+    sleep 0.1
 done
 listening=$(grep -m1 '^LISTENING' "$data/server.out" || true)
 [ -n "$listening" ] || { echo "metatopia-server did not start listening; see $log" >&2; exit 1; }
