@@ -55,14 +55,22 @@ public:
     // Stops for good: no reconnect until connectToServer is called again.
     void disconnectFromServer();
 
+    // Both may be called before the connection is up: they are sent once it is. A successful
+    // registration also logs in (registered() then loggedIn()). After a login the client keeps
+    // only the session token, which it uses to log in again after a reconnect.
     void registerAccount(const QString &user, const QString &password);
     void login(const QString &user, const QString &password);
+    // Forgets the session; the connection stays up.
+    void logout();
 
     void joinChannel(const QString &channel);
     void leaveChannel(const QString &channel);
     void listChannels();
 
-    // Queued while offline and resent after reconnecting until acknowledged. Returns clientSeq.
+    // Queued while offline and resent after reconnecting until acknowledged. Returns clientSeq
+    // (0 when refused at once: empty or too long, see errorOccurred). The message is emitted at
+    // once through messageReceived() with pending = true and id = 0; messageAcknowledged()
+    // later gives its server id. Sending to a channel requires having joined it.
     qint64 sendToChannel(const QString &channel, const QString &text);
     qint64 sendPrivate(const QString &user, const QString &text);
 
@@ -98,7 +106,8 @@ signals:
     // A member joined or left a channel we are in.
     void memberJoined(const QString &channel, const QString &user);
     void memberLeft(const QString &channel, const QString &user);
-    void messageReceived(const metatopia::ChatMessage &msg); // channel or private, live
+    // Channel or private, live; also our own messages once, at send time, with pending = true.
+    void messageReceived(const metatopia::ChatMessage &msg);
     void messageAcknowledged(qint64 clientSeq, qint64 id);   // stored on the server
     void messageRejected(qint64 clientSeq, const QString &reason); // e.g. too long: not resent
     void historyReceived(const QString &channel, const QList<metatopia::ChatMessage> &messages,
