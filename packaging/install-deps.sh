@@ -18,7 +18,7 @@ packages=(
   qml6-module-qtquick-dialogs qml6-module-quick3d qml6-module-quick3d-helpers qml6-module-qtcharts qml6-module-qttest
   qml6-module-qt-labs-settings qml6-module-qtcore
   # engines and libraries
-  libbullet-dev libraft-dev libuv1-dev libsodium-dev libxxhash-dev
+  libbullet-dev libraft-dev libuv1-dev libsodium-dev libxxhash-dev libssl-dev
   # stock Lua, the baseline of the script benchmarks
   lua5.4
   # headless GUI tests and screenshots

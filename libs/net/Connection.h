@@ -141,8 +141,8 @@ Q_SIGNALS:
     void errorOccurred(const QString &error);
     // Client side, loud on purpose: the server's certificate is not the pinned one. The
     // connection has been refused; only an explicit PinStore::pin() by the user lets it through.
-    void fingerprintChanged(const QString &hostPort, const QByteArray &pinned,
-        const QByteArray &presented);
+    void fingerprintChanged(
+        const QString &hostPort, const QByteArray &pinned, const QByteArray &presented);
     // The write buffer went back below half of maxWriteBuffer after a refused send().
     void sendBufferAvailable();
 

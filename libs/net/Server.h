@@ -9,9 +9,11 @@
 #include "net/Connection.h"
 #include "net/TlsIdentity.h"
 
+#include <QHash>
 #include <QHostAddress>
 #include <QList>
 #include <QObject>
+#include <QSet>
 
 #include <functional>
 #include <memory>
@@ -46,8 +48,8 @@ using AuthDone = std::function<void(const AuthOutcome &outcome)>;
 // It may finish later (e.g. after hashing on a worker) by calling done on the server's thread;
 // done is harmless if the connection is gone by then. The request's fields are the app's
 // business (e.g. "method": "password"/"register"/"token", "name", "password").
-using Authenticator = std::function<void(Connection &connection, const QCborMap &request,
-    AuthDone done)>;
+using Authenticator
+    = std::function<void(Connection &connection, const QCborMap &request, AuthDone done)>;
 
 class Server : public QObject
 {
@@ -86,6 +88,8 @@ private:
     Authenticator m_authenticator;
     QList<QPointer<Connection>> m_pending;
     QList<QPointer<Connection>> m_ready;
+    QHash<quint64, int> m_authFailures;
+    QSet<quint64> m_authInFlight;
     QString m_error;
 };
 
