@@ -9,6 +9,8 @@
 
 #include <sodium.h>
 
+#include <mutex>
+
 namespace metatopia::store {
 namespace {
 
@@ -56,9 +58,6 @@ AccountStore::AccountStore(Database &db, PasswordHashing hashing, QObject *paren
         qFatal("libsodium cannot initialise"); // no safe way to hash passwords at all
     // argon2id holds memLimit bytes per hash: a few at a time is what a server can afford.
     m_pool.setMaxThreadCount(std::max(1, std::min(QThread::idealThreadCount(), 4)));
-    // Unknown names are checked against this hash, so they take as long as a wrong password
-    // and response times do not reveal which names exist.
-    m_dummyHash = hashPassword(QStringLiteral("metatopia-dummy-password"));
 }
 
 AccountStore::~AccountStore()
@@ -108,6 +107,11 @@ bool AccountStore::verifyPassword(
     const std::optional<QByteArray> &hash, const QString &password) const
 {
     const QByteArray utf8 = password.toUtf8();
+    // Unknown names are checked against a dummy hash of the same cost, so they take as long as
+    // a wrong password and response times do not reveal which names exist. Made on first need
+    // (on a worker, usually) rather than slowing down every server start.
+    std::call_once(m_dummyOnce,
+        [this] { m_dummyHash = hashPassword(QStringLiteral("metatopia-dummy-password")); });
     const QByteArray &stored = hash ? *hash : m_dummyHash;
     const bool match
         = crypto_pwhash_str_verify(stored.constData(), utf8.constData(), quint64(utf8.size())) == 0;

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <optional>
 
 namespace metatopia::store {
@@ -111,7 +112,8 @@ private:
 
     Database &m_db;
     PasswordHashing m_hashing;
-    QByteArray m_dummyHash;
+    mutable std::once_flag m_dummyOnce;
+    mutable QByteArray m_dummyHash;
     QThreadPool m_pool;
     mutable QString m_error;
 };

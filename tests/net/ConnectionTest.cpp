@@ -7,8 +7,11 @@
 
 #include <QCborValue>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QRandomGenerator>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
@@ -396,6 +399,98 @@ private Q_SLOTS:
         QVERIFY(received.wait(Wait));
         QCOMPARE(received.at(3).at(0).value<QCborMap>().value(QStringLiteral("echo")).toString(),
             QStringLiteral("now"));
+    }
+
+    void plainTcpAndSilentClientsAreDropped()
+    {
+        ServerOptions options;
+        options.handshakeTimeoutMs = 300;
+        auto server = startServer(QStringLiteral("s8"), options);
+        QVERIFY(server);
+        echoAll(*server);
+        QSignalSpy accepted(server.get(), &Server::newConnection);
+
+        // Not TLS at all.
+        QTcpSocket plain;
+        QSignalSpy plainClosed(&plain, &QTcpSocket::disconnected);
+        plain.connectToHost(QHostAddress::LocalHost, server->serverPort());
+        QVERIFY(plain.waitForConnected(Wait));
+        plain.write("GET / HTTP/1.0\r\n\r\n");
+        QVERIFY(plainClosed.wait(Wait) || plain.state() == QAbstractSocket::UnconnectedState);
+
+        // TLS, but never says hello: dropped after the handshake timeout.
+        QSslSocket silent;
+        silent.setPeerVerifyMode(QSslSocket::QueryPeer);
+        QSignalSpy silentClosed(&silent, &QSslSocket::disconnected);
+        silent.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server->serverPort());
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(silentClosed.wait(Wait));
+        QVERIFY(timer.elapsed() >= 200);
+        QCOMPARE(accepted.size(), 0);
+
+        PinStore pins(m_dir.filePath(QStringLiteral("pins8")));
+        auto client = connectClient(*server, pins);
+        QVERIFY(client);
+        QSignalSpy replies(client.get(), &Connection::messageReceived);
+        client->request(say(QStringLiteral("ok?")));
+        QVERIFY(replies.wait(Wait));
+        QVERIFY(isOk(replies.at(0).at(0).value<QCborMap>()));
+    }
+
+    void randomBytesOverTlsNeverHurtTheServer()
+    {
+        auto server = startServer(QStringLiteral("s9"));
+        QVERIFY(server);
+        echoAll(*server);
+        PinStore pins(m_dir.filePath(QStringLiteral("pins9")));
+        auto bystander = connectClient(*server, pins);
+        QVERIFY(bystander);
+        QSignalSpy replies(bystander.get(), &Connection::messageReceived);
+        QRandomGenerator rng(99);
+        const QByteArray hello = rawFrame(
+            QCborValue(QCborMap { { key::type, msg::hello }, { key::version, ProtocolVersion } })
+                .toCbor());
+        for (int round = 0; round < 8; ++round) {
+            QSslSocket raw;
+            raw.setPeerVerifyMode(QSslSocket::QueryPeer);
+            QSignalSpy encrypted(&raw, &QSslSocket::encrypted);
+            QSignalSpy closed(&raw, &QSslSocket::disconnected);
+            raw.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server->serverPort());
+            QVERIFY(encrypted.wait(Wait));
+            if (round % 2)
+                raw.write(hello);
+            for (int piece = 0; piece < 20; ++piece) {
+                QByteArray bytes(int(rng.bounded(1, 300)), Qt::Uninitialized);
+                for (char &c : bytes)
+                    c = char(rng.bounded(256));
+                if (rng.bounded(2))
+                    bytes = rawFrame(bytes); // well framed, garbage inside
+                raw.write(bytes);
+            }
+            // Truncated frame at the end: the server must not wait for it forever either.
+            raw.write(QByteArray("\x00\x00\x10\x00\xa1", 5));
+            QVERIFY(closed.wait(Wait) || raw.state() == QAbstractSocket::UnconnectedState);
+
+            bystander->request(say(QStringLiteral("round %1").arg(round)));
+            QTRY_COMPARE_WITH_TIMEOUT(replies.size(), round + 1, Wait);
+        }
+        QCOMPARE(server->connections().size(), 1);
+    }
+
+    void connectionRefusedIsReported()
+    {
+        QTcpServer closedPort;
+        QVERIFY(closedPort.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = closedPort.serverPort();
+        closedPort.close();
+        PinStore pins(m_dir.filePath(QStringLiteral("pins10")));
+        auto client = Connection::connectToHost(QStringLiteral("127.0.0.1"), port, pins);
+        QSignalSpy errors(client.get(), &Connection::errorOccurred);
+        QSignalSpy gone(client.get(), &Connection::disconnected);
+        QVERIFY(gone.wait(Wait));
+        QVERIFY(!errors.isEmpty());
+        QVERIFY(!pins.pinned(QStringLiteral("127.0.0.1"), port));
     }
 
     void sendRefusesBeyondWriteBuffer()
