@@ -1,0 +1,532 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#include "script/ScriptVm.h"
+
+#include "script/LuaLibs.h"
+#include "script/ScriptVmImpl.h"
+
+#include "lauxlib.h"
+
+#include <cstring>
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <set>
+
+namespace metatopia {
+
+using namespace script;
+
+namespace {
+
+constexpr int MaxValueDepth = 64;
+
+ScriptVm::Impl &implOf(lua_State *L, int upvalue)
+{
+    return *static_cast<ScriptVm::Impl *>(lua_touserdata(L, lua_upvalueindex(upvalue)));
+}
+
+// Ranks for sorting table keys deterministically: booleans, numbers, strings.
+int keyRank(const ScriptValue &v)
+{
+    switch (v.index()) {
+    case 1:
+        return 0;
+    case 2:
+    case 3:
+        return 1;
+    case 4:
+        return 2;
+    default:
+        return 3;
+    }
+}
+
+// Exact comparison of integers and fixed-point numbers (no rounding).
+bool numberLess(const ScriptValue &a, const ScriptValue &b)
+{
+    const auto asRaw = [](const ScriptValue &v) -> __int128 {
+        if (const auto *i = std::get_if<std::int64_t>(&v))
+            return static_cast<__int128>(*i) << 32;
+        return std::get<Fixed>(v).raw();
+    };
+    const __int128 ra = asRaw(a), rb = asRaw(b);
+    if (ra != rb)
+        return ra < rb;
+    return a.index() < b.index(); // 1 before 1.0
+}
+
+bool keyLess(const ScriptValue &a, const ScriptValue &b)
+{
+    const int ra = keyRank(a), rb = keyRank(b);
+    if (ra != rb)
+        return ra < rb;
+    if (ra == 0)
+        return std::get<bool>(a) < std::get<bool>(b);
+    if (ra == 1)
+        return numberLess(a, b);
+    return std::get<std::string>(a) < std::get<std::string>(b);
+}
+
+} // namespace
+
+bool ScriptVm::Impl::toValue(lua_State *L, int index, ScriptValue &out, int depth,
+                             std::string &error)
+{
+    index = lua_absindex(L, index);
+    switch (lua_type(L, index)) {
+    case LUA_TNIL:
+        out = std::monostate{};
+        return true;
+    case LUA_TBOOLEAN:
+        out = lua_toboolean(L, index) != 0;
+        return true;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, index))
+            out = static_cast<std::int64_t>(lua_tointeger(L, index));
+        else
+            out = lua_tonumber(L, index).fixed();
+        return true;
+    case LUA_TSTRING: {
+        std::size_t len;
+        const char *s = lua_tolstring(L, index, &len);
+        out = std::string(s, len);
+        return true;
+    }
+    case LUA_TTABLE: {
+        if (depth >= MaxValueDepth) {
+            error = "table nested too deeply (or cyclic) to pass to the host";
+            return false;
+        }
+        if (!lua_checkstack(L, 4)) {
+            error = "stack overflow while converting a table";
+            return false;
+        }
+        ScriptTable array;
+        ScriptTable rest;
+        lua_pushnil(L);
+        while (lua_next(L, index) != 0) {
+            ScriptValue key, value;
+            if (lua_type(L, -2) == LUA_TTABLE || lua_type(L, -2) == LUA_TFUNCTION
+                || lua_type(L, -2) == LUA_TTHREAD || lua_type(L, -2) == LUA_TUSERDATA) {
+                lua_pop(L, 2);
+                error = "table keys passed to the host must be booleans, numbers or strings";
+                return false;
+            }
+            if (!toValue(L, -2, key, depth + 1, error) || !toValue(L, -1, value, depth + 1, error)) {
+                lua_pop(L, 2);
+                return false;
+            }
+            rest.emplace_back(std::move(key), std::move(value));
+            lua_pop(L, 1);
+        }
+        std::sort(rest.begin(), rest.end(),
+                  [](const auto &a, const auto &b) { return keyLess(a.first, b.first); });
+        // Move the run 1..n of integer keys to the front: the array part.
+        std::int64_t next = 1;
+        ScriptTable others;
+        for (auto &kv : rest) {
+            const auto *k = std::get_if<std::int64_t>(&kv.first);
+            if (k != nullptr && *k == next) {
+                array.push_back(std::move(kv));
+                ++next;
+            } else {
+                others.push_back(std::move(kv));
+            }
+        }
+        for (auto &kv : others)
+            array.push_back(std::move(kv));
+        out = std::move(array);
+        return true;
+    }
+    default:
+        error = std::string("a ") + lua_typename(L, lua_type(L, index))
+            + " cannot be passed to the host";
+        return false;
+    }
+}
+
+void ScriptVm::Impl::pushValue(lua_State *L, const ScriptValue &v, int depth)
+{
+    luaL_checkstack(L, 3, "host value too deep");
+    switch (v.index()) {
+    case 0:
+        lua_pushnil(L);
+        break;
+    case 1:
+        lua_pushboolean(L, std::get<bool>(v));
+        break;
+    case 2:
+        lua_pushinteger(L, std::get<std::int64_t>(v));
+        break;
+    case 3:
+        lua_pushnumber(L, LuaNumber(std::get<Fixed>(v)));
+        break;
+    case 4: {
+        const auto &s = std::get<std::string>(v);
+        lua_pushlstring(L, s.data(), s.size());
+        break;
+    }
+    default: {
+        if (depth >= MaxValueDepth)
+            luaL_error(L, "host value nested too deeply");
+        const auto &t = std::get<ScriptTable>(v);
+        lua_createtable(L, 0, static_cast<int>(t.size()));
+        for (const auto &[key, value] : t) {
+            if (key.isNil())
+                continue;
+            pushValue(L, key, depth + 1);
+            pushValue(L, value, depth + 1);
+            lua_rawset(L, -3);
+        }
+        break;
+    }
+    }
+}
+
+int ScriptVm::Impl::hostFunction(lua_State *L)
+{
+    Impl &self = implOf(L, 1);
+    std::size_t nameLen;
+    const char *name = lua_tolstring(L, lua_upvalueindex(2), &nameLen);
+    const int n = lua_gettop(L);
+    std::vector<ScriptValue> args(static_cast<std::size_t>(n));
+    std::string error;
+    for (int i = 1; i <= n; ++i) {
+        if (!toValue(L, i, args[static_cast<std::size_t>(i - 1)], 0, error))
+            return luaL_error(L, "%s: argument #%d: %s", name, i, error.c_str());
+    }
+    if (self.host == nullptr)
+        return luaL_error(L, "%s: no host", name);
+    std::vector<ScriptValue> results;
+    bool failed = false;
+    try {
+        results = self.host->call(std::string_view(name, nameLen), args);
+    } catch (const ScriptError &e) {
+        error = e.message;
+        failed = true;
+    } catch (const std::exception &e) {
+        error = e.what();
+        failed = true;
+    }
+    if (failed)
+        return luaL_error(L, "%s", error.c_str());
+    luaL_checkstack(L, static_cast<int>(results.size()) + 3, "too many results");
+    for (const auto &r : results)
+        pushValue(L, r, 0);
+    return static_cast<int>(results.size());
+}
+
+int ScriptVm::Impl::print(lua_State *L)
+{
+    Impl &self = implOf(L, 1);
+    const int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; ++i) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, nullptr);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    std::size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    const ScriptValue line{std::string(s, len)};
+    if (self.host == nullptr)
+        return 0;
+    std::string error;
+    bool failed = false;
+    try {
+        self.host->call("print", std::span<const ScriptValue>(&line, 1));
+    } catch (const ScriptError &e) {
+        error = e.message;
+        failed = true;
+    } catch (const std::exception &e) {
+        error = e.what();
+        failed = true;
+    }
+    if (failed)
+        return luaL_error(L, "%s", error.c_str());
+    return 0;
+}
+
+void ScriptVm::Impl::countHook(lua_State *L, lua_Debug *ar)
+{
+    LuaRunContext *c = currentContext();
+    if (c == nullptr)
+        return;
+    c->instructionsLeft -= c->hookInterval;
+    if (c->instructionsLeft > 0 && !c->aborting)
+        return;
+    if (!c->aborting) {
+        c->aborting = true;
+        lua_getinfo(L, "Sl", ar);
+        c->abortMessage = std::string(ar->short_src) + ':' + std::to_string(ar->currentline)
+            + ": instruction budget exceeded (" + std::to_string(c->instructionLimit)
+            + " per call)";
+    }
+    lua_pushstring(L, c->abortMessage.c_str());
+    lua_error(L);
+}
+
+int ScriptVm::Impl::messageHandler(lua_State *L)
+{
+    const LuaRunContext *c = currentContext();
+    if (c != nullptr && c->aborting) {
+        lua_pushstring(L, c->abortMessage.c_str());
+        return 1;
+    }
+    if (lua_type(L, 1) == LUA_TSTRING)
+        return 1;
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+        return 1;
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    return 1;
+}
+
+ScriptVm::Impl::Impl(ScriptLimits l, std::uint64_t seed)
+    : limits(l)
+    , arena(l.memoryBytes)
+{
+    arena.maxStringBytes = l.maxStringBytes;
+    context.arena = &arena;
+    sandbox.context = &context;
+    sandbox.arena = &arena;
+    sandbox.memoryLimit = l.memoryBytes;
+    sandbox.maxStringBytes = l.maxStringBytes;
+    sandbox.random.hostSeed = seed;
+    sandbox.random.seed(seed, 0);
+    // Building the standard environment is not the script's memory: allow it generously.
+    arena.setLimit(std::max<std::size_t>(l.memoryBytes, 1 << 20));
+    L = lua_newstate(&LuaArena::allocate, &arena);
+    if (L == nullptr) {
+        suspended = true;
+        reason = "could not create the Lua state (memory limit too small)";
+        return;
+    }
+    // The main thread's identity goes where pointerHash() expects it (see onThreadCreated).
+    auto *self = reinterpret_cast<char *>(L);
+    std::memcpy(self - 8, self - 8 - LUA_EXTRASPACE, 8);
+    LuaRunScope scope(context, L);
+    lua_pushcfunction(L, [](lua_State *S) -> int {
+        auto *impl = static_cast<Impl *>(lua_touserdata(S, 1));
+        openSandboxedLibs(S, impl->sandbox);
+        lua_pushlightuserdata(S, impl);
+        lua_pushcclosure(S, &Impl::print, 1);
+        lua_setglobal(S, "print");
+        return 0;
+    });
+    lua_pushlightuserdata(L, this);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        suspended = true;
+        reason = "could not open the libraries (memory limit too small)";
+        lua_pop(L, 1);
+    }
+    arena.setLimit(l.memoryBytes);
+}
+
+ScriptVm::Impl::~Impl()
+{
+    if (L != nullptr) {
+        LuaRunScope scope(context, L);
+        lua_close(L);
+    }
+}
+
+std::optional<std::string> ScriptVm::Impl::protectedCall(int nargs, int nresults,
+                                                         ScriptHost &h)
+{
+    host = &h;
+    context.aborting = false;
+    context.abortMessage.clear();
+    context.memoryWhere.clear();
+    context.instructionLimit = limits.instructionsPerCall;
+    context.instructionsLeft = limits.instructionsPerCall;
+    context.hookInterval = static_cast<int>(std::clamp<std::int64_t>(limits.instructionsPerCall, 1, 1000));
+    context.stepsLeft = limits.instructionsPerCall;
+    arena.limitHit = false;
+    arena.stringRefused = false;
+    lua_sethook(L, &Impl::countHook, LUA_MASKCOUNT, context.hookInterval);
+    const int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, &Impl::messageHandler);
+    lua_insert(L, base);
+    const int status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    host = nullptr;
+    if (status == LUA_OK)
+        return std::nullopt;
+    std::string message;
+    if (status == LUA_ERRMEM)
+        message = memoryMessage(sandbox);
+    else if (const char *s = lua_tostring(L, -1))
+        message = s;
+    else
+        message = "error";
+    if (context.aborting && !context.abortMessage.empty())
+        message = context.abortMessage;
+    lua_pop(L, 1);
+    context.aborting = false;
+    suspended = true;
+    reason = message;
+    return message;
+}
+
+ScriptVm::ScriptVm(ScriptLimits limits, std::uint64_t randomSeed)
+    : d(std::make_unique<Impl>(limits, randomSeed))
+{
+}
+
+ScriptVm::~ScriptVm() = default;
+
+void ScriptVm::setHostFunctions(std::vector<std::string> names)
+{
+    if (d->L == nullptr)
+        return;
+    LuaRunScope scope(d->context, d->L);
+    for (const auto &name : names) {
+        lua_pushlightuserdata(d->L, d.get());
+        lua_pushlstring(d->L, name.data(), name.size());
+        lua_pushcclosure(d->L, &Impl::hostFunction, 2);
+        lua_setglobal(d->L, name.c_str());
+    }
+    d->hostFunctions.insert(d->hostFunctions.end(), names.begin(), names.end());
+}
+
+std::optional<std::string> ScriptVm::load(std::string_view source, std::string_view chunkName,
+                                          ScriptHost &host)
+{
+    if (d->L == nullptr || d->suspended)
+        return "script suspended: " + d->reason;
+    LuaRunScope scope(d->context, d->L);
+    d->chunks.emplace_back(std::string(chunkName), std::string(source));
+    const std::string name = "=" + std::string(chunkName);
+    d->arena.limitHit = false;
+    int status;
+    {
+        LuaCompileScope compiling;
+        status = luaL_loadbufferx(d->L, source.data(), source.size(), name.c_str(), "t");
+    }
+    if (status != LUA_OK) {
+        std::string message = status == LUA_ERRMEM ? memoryMessage(d->sandbox)
+                                                   : std::string(lua_tostring(d->L, -1));
+        lua_pop(d->L, 1);
+        if (message.rfind(std::string(chunkName) + ':', 0) != 0)
+            message = std::string(chunkName) + ": " + message;
+        d->suspended = true;
+        d->reason = message;
+        return message;
+    }
+    return d->protectedCall(0, 0, host);
+}
+
+bool ScriptVm::hasHandler(std::string_view name) const
+{
+    if (d->L == nullptr)
+        return false;
+    LuaRunScope scope(d->context, d->L);
+    lua_pushglobaltable(d->L);
+    lua_pushlstring(d->L, name.data(), name.size());
+    const bool found = lua_rawget(d->L, -2) == LUA_TFUNCTION;
+    lua_pop(d->L, 2);
+    return found;
+}
+
+std::optional<std::string> ScriptVm::call(std::string_view handler,
+                                          std::span<const ScriptValue> args, ScriptHost &host)
+{
+    return call(handler, args, host, nullptr);
+}
+
+std::optional<std::string> ScriptVm::call(std::string_view handler,
+                                          std::span<const ScriptValue> args, ScriptHost &host,
+                                          std::vector<ScriptValue> *results)
+{
+    if (d->L == nullptr || d->suspended)
+        return "script suspended: " + d->reason;
+    LuaRunScope scope(d->context, d->L);
+    lua_State *L = d->L;
+    const int top = lua_gettop(L);
+    lua_pushglobaltable(L);
+    lua_pushlstring(L, handler.data(), handler.size());
+    if (lua_rawget(L, -2) != LUA_TFUNCTION) {
+        lua_settop(L, top);
+        return "no handler '" + std::string(handler) + "'";
+    }
+    lua_remove(L, -2);
+    if (!lua_checkstack(L, static_cast<int>(args.size()) + 8)) {
+        lua_settop(L, top);
+        return "too many arguments";
+    }
+    for (const auto &a : args) {
+        // Converting host values allocates: do it under the same protection as the call.
+        d->pushValue(L, a, 0);
+    }
+    auto error = d->protectedCall(static_cast<int>(args.size()), LUA_MULTRET, host);
+    if (!error && results != nullptr) {
+        results->clear();
+        std::string convError;
+        for (int i = top + 1; i <= lua_gettop(L); ++i) {
+            ScriptValue v;
+            if (!Impl::toValue(L, i, v, 0, convError))
+                v = std::monostate{};
+            results->push_back(std::move(v));
+        }
+    }
+    lua_settop(L, top);
+    return error;
+}
+
+bool ScriptVm::suspended() const
+{
+    return d->suspended;
+}
+
+const std::string &ScriptVm::suspendReason() const
+{
+    return d->reason;
+}
+
+void ScriptVm::resume()
+{
+    if (d->L != nullptr) {
+        d->suspended = false;
+        d->reason.clear();
+    }
+}
+
+const std::string &ScriptVm::source() const
+{
+    static const std::string empty;
+    return d->chunks.empty() ? empty : d->chunks.back().second;
+}
+
+const std::vector<std::pair<std::string, std::string>> &ScriptVm::chunks() const
+{
+    return d->chunks;
+}
+
+std::size_t ScriptVm::memoryUsed() const
+{
+    return d->arena.used();
+}
+
+const ScriptLimits &ScriptVm::limits() const
+{
+    return d->limits;
+}
+
+void ScriptVm::reseed(std::uint64_t seed)
+{
+    d->sandbox.random.hostSeed = seed;
+    d->sandbox.random.seed(seed, 0);
+}
+
+std::uint64_t ScriptVm::stateHash() const
+{
+    const QByteArray bytes = serialize();
+    return XXH64(bytes.constData(), static_cast<std::size_t>(bytes.size()), 0);
+}
+
+} // namespace metatopia

@@ -1,0 +1,49 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// Internal: ScriptVm's private state, shared by ScriptVm.cpp and ScriptState.cpp (serialisation).
+
+#include "script/ScriptVm.h"
+
+#include "script/LuaLibs.h"
+#include "script/LuaRuntime.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+struct lua_Debug;
+
+namespace metatopia {
+
+struct ScriptVm::Impl
+{
+    Impl(ScriptLimits limits, std::uint64_t seed);
+    ~Impl();
+    Impl(const Impl &) = delete;
+    Impl &operator=(const Impl &) = delete;
+
+    // Runs the function below nargs arguments with the limits armed; nullopt on success.
+    std::optional<std::string> protectedCall(int nargs, int nresults, ScriptHost &host);
+
+    static bool toValue(lua_State *L, int index, ScriptValue &out, int depth, std::string &error);
+    static void pushValue(lua_State *L, const ScriptValue &v, int depth);
+    static int hostFunction(lua_State *L);
+    static int print(lua_State *L);
+    static int messageHandler(lua_State *L);
+    static void countHook(lua_State *L, lua_Debug *ar);
+
+    ScriptLimits limits;
+    script::LuaArena arena;
+    script::LuaRunContext context;
+    script::LuaSandbox sandbox;
+    lua_State *L = nullptr;
+    ScriptHost *host = nullptr;
+    std::vector<std::string> hostFunctions;
+    std::vector<std::pair<std::string, std::string>> chunks;
+    bool suspended = false;
+    std::string reason;
+};
+
+} // namespace metatopia
