@@ -74,6 +74,11 @@ public:
     qint64 sendToChannel(const QString &channel, const QString &text);
     qint64 sendPrivate(const QString &user, const QString &text);
 
+    // Local chat by distance; mode is "whisper", "say" or "shout". Heard by avatars in range
+    // (positions come from the sim); arrives as messageReceived with channel "local" and to =
+    // the mode. Not stored and not resent.
+    void sendLocal(const QString &mode, const QString &text);
+
     void setPresence(Presence p);
     // beforeId = 0 means "the newest".
     void requestHistory(const QString &channel, qint64 beforeId, int limit);

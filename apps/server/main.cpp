@@ -1,0 +1,148 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+// metatopia-server: parses the command line into a role configuration, starts it and stops it
+// cleanly on SIGTERM/SIGINT. Everything else lives in the libraries.
+
+#include "chat/ChatServerHost.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QSocketNotifier>
+#include <QStandardPaths>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+int signalPipe[2] = { -1, -1 };
+
+void onSignal(int)
+{
+    const char c = 1;
+    // Only async-signal-safe work here: the event loop reads the pipe and quits.
+    [[maybe_unused]] const ssize_t n = ::write(signalPipe[1], &c, 1);
+}
+
+bool installSignalHandlers(QCoreApplication &app)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
+        return false;
+    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &app, [notifier] {
+        notifier->setEnabled(false);
+        char c;
+        [[maybe_unused]] const ssize_t n = ::read(signalPipe[0], &c, 1);
+        qInfo("signal received, shutting down");
+        QCoreApplication::quit();
+    });
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    return ::sigaction(SIGTERM, &sa, nullptr) == 0 && ::sigaction(SIGINT, &sa, nullptr) == 0;
+}
+
+int fail(const QString &text)
+{
+    std::fprintf(stderr, "metatopia-server: %s\n", qPrintable(text));
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("metatopia-server"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(METATOPIA_VERSION));
+
+    const metatopia::ChatServerConfig defaults;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Metatopia server daemon. Runs with no arguments: chat role on 127.0.0.1:7777, data "
+        "under the user's data dir. Prints \"LISTENING <address>:<port> fingerprint=<sha256>\" "
+        "on stdout once it accepts connections; logs go to stderr."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption role(QStringLiteral("role"),
+                                  QStringLiteral("Role to run: chat (sim and physics come later)."),
+                                  QStringLiteral("role"), QStringLiteral("chat"));
+    const QCommandLineOption dataDir(
+        QStringLiteral("data-dir"),
+        QStringLiteral("Directory for the database and TLS identity (default: %1).")
+            .arg(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
+        QStringLiteral("dir"));
+    const QCommandLineOption listen(QStringLiteral("listen"),
+                                    QStringLiteral("Address to listen on (default 127.0.0.1)."),
+                                    QStringLiteral("address"), QStringLiteral("127.0.0.1"));
+    const QCommandLineOption port(QStringLiteral("port"),
+                                  QStringLiteral("TCP port (default 7777; 0 picks a free one)."),
+                                  QStringLiteral("port"), QStringLiteral("7777"));
+    const QCommandLineOption name(QStringLiteral("name"),
+                                  QStringLiteral("Server name shown to clients."),
+                                  QStringLiteral("name"), defaults.name);
+    const QCommandLineOption source(
+        QStringLiteral("source-offer"),
+        QStringLiteral("Where users get this server's source (AGPL-3.0 section 13); set it when "
+                       "you run a modified version."),
+        QStringLiteral("text"), metatopia::ChatServerHost::defaultSourceOffer());
+    const QCommandLineOption loginDelay(
+        QStringLiteral("wrong-password-delay"),
+        QStringLiteral("Milliseconds before a failed login is answered (default %1).")
+            .arg(defaults.chat.wrongPasswordDelayMs),
+        QStringLiteral("ms"), QString::number(defaults.chat.wrongPasswordDelayMs));
+    const QCommandLineOption rate(
+        QStringLiteral("rate-limit"),
+        QStringLiteral("Messages per second a connection may send (default %1; 0 = unlimited).")
+            .arg(defaults.messagesPerSecond),
+        QStringLiteral("n"), QString::number(defaults.messagesPerSecond));
+    parser.addOptions({ role, dataDir, listen, port, name, source, loginDelay, rate });
+    parser.process(app);
+
+    if (parser.value(role) != QLatin1String("chat"))
+        return fail(QStringLiteral("role \"%1\" is not available yet (available: chat)")
+                        .arg(parser.value(role)));
+
+    metatopia::ChatServerConfig config;
+    config.dataDir = parser.isSet(dataDir)
+        ? parser.value(dataDir)
+        : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    if (!config.listenAddress.setAddress(parser.value(listen)))
+        return fail(QStringLiteral("--listen: \"%1\" is not an IP address").arg(parser.value(listen)));
+    bool ok = false;
+    const uint portValue = parser.value(port).toUInt(&ok);
+    if (!ok || portValue > 65535)
+        return fail(QStringLiteral("--port: \"%1\" is not a port number").arg(parser.value(port)));
+    config.port = quint16(portValue);
+    config.name = parser.value(name);
+    config.sourceOffer = parser.value(source);
+    config.chat.wrongPasswordDelayMs = parser.value(loginDelay).toInt(&ok);
+    if (!ok || config.chat.wrongPasswordDelayMs < 0)
+        return fail(QStringLiteral("--wrong-password-delay: not a number of milliseconds"));
+    config.messagesPerSecond = parser.value(rate).toDouble(&ok);
+    if (!ok || config.messagesPerSecond < 0)
+        return fail(QStringLiteral("--rate-limit: not a number"));
+    config.messageBurst = config.messagesPerSecond * 2;
+
+    if (!installSignalHandlers(app))
+        return fail(QStringLiteral("cannot install signal handlers"));
+
+    metatopia::ChatServerHost host(config);
+    QString error;
+    if (!host.start(&error))
+        return fail(error);
+    std::printf("%s\n", qPrintable(host.listeningLine()));
+    std::fflush(stdout);
+    qInfo("%s: chat role listening on %s:%u, data in %s", qPrintable(config.name),
+          qPrintable(host.address().toString()), unsigned(host.port()),
+          qPrintable(config.dataDir));
+
+    const int rc = app.exec();
+    host.stop();
+    qInfo("stopped");
+    return rc;
+}
