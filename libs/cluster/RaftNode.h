@@ -1,0 +1,144 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// libs/cluster keeps the replicas of one sim in lockstep. RaftNode replicates an ordered log of
+// opaque batches (for a sim: the tick batches B(n)) with libraft, Canonical's C Raft, over its
+// libuv TCP transport; we do not implement consensus ourselves. ActionBatch, ActionDeduper and
+// BatchBuilder are the input gateway pieces (actions keyed by (clientId, seq), applied at most once,
+// acknowledged only once committed); DivergenceDetector compares per-tick state hashes across
+// replicas to catch a replica that computes something different (see DESIGN.md §5).
+
+#include "cluster/ReplicatedStateMachine.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+namespace metatopia::cluster {
+
+struct RaftPeer
+{
+    quint64 id = 0;      // > 0, unique in the cluster
+    QString address;     // "127.0.0.1:7001": raft's TCP listen address, IPv4 dotted quad and port
+};
+
+struct RaftConfig
+{
+    quint64 id = 0;
+    QString address;
+    QString dataDir;     // raft log, metadata and snapshots; created if missing; one per node
+    // The voters of a brand new cluster, this node included. Used only while dataDir is pristine,
+    // so restarting with the same list is harmless. Empty: this node joins an existing cluster
+    // and waits to be added by the leader (RaftNode::addVoter on the leader).
+    QList<RaftPeer> bootstrap;
+    // Loopback defaults: followers start an election 300-600 ms after the last heartbeat, which
+    // keeps failover under a second without spurious elections on a loaded machine.
+    unsigned electionTimeoutMs = 300;
+    unsigned heartbeatTimeoutMs = 50;
+    unsigned connectRetryMs = 200;       // reconnect to a peer that went away
+    unsigned snapshotThreshold = 1024;   // take a snapshot after this many new entries
+    unsigned snapshotTrailing = 128;     // entries kept after a snapshot (so a short lag needs no snapshot)
+    bool preVote = true;                 // a restarted or partitioned node cannot depose a healthy leader
+};
+
+enum class RaftRole { Unavailable, Follower, Candidate, Leader };
+const char *raftRoleName(RaftRole role);
+
+struct RaftStatus
+{
+    quint64 id = 0;
+    RaftRole role = RaftRole::Unavailable;
+    quint64 term = 0;
+    quint64 commitIndex = 0;
+    quint64 appliedIndex = 0;
+    quint64 lastIndex = 0;
+    quint64 leaderId = 0;
+    QString leaderAddress;
+    quint64 snapshotsRestored = 0;   // snapshots installed into the state machine (start or leader)
+    quint64 voters = 0;              // voters in the current configuration
+};
+
+struct ProposeResult
+{
+    bool ok = false;
+    quint64 index = 0;          // log index of the committed batch when ok
+    int errorCode = 0;          // libraft error code (RAFT_NOTLEADER, RAFT_LEADERSHIPLOST, ...)
+    bool notLeader = false;     // refused because this node is not the leader: send it there
+    QString error;
+    quint64 leaderId = 0;       // hint when this node is not the leader (0: unknown)
+    QString leaderAddress;
+};
+
+struct ChangeResult
+{
+    bool ok = false;
+    int errorCode = 0;
+    QString error;
+};
+
+// One raft replica. libraft runs on a thread of its own with its own uv loop; this QObject lives
+// on the thread that created it (the "Qt side") and talks to the raft thread through a locked
+// queue woken by uv_async_send. Everything the raft thread reports (proposal results, committed
+// batches, role and leader changes) is posted back as queued calls, so signals and callbacks fire
+// on the Qt side, in log order for committed(). The ReplicatedStateMachine runs on the raft thread
+// (see its contract); committed() is an additional copy for observers such as the gateway's acks.
+class RaftNode final : public QObject
+{
+    Q_OBJECT
+public:
+    explicit RaftNode(std::shared_ptr<ReplicatedStateMachine> stateMachine, QObject *parent = nullptr);
+    ~RaftNode() override;   // stop()s
+
+    // Starts the raft thread, loads dataDir (restoring the last snapshot and the log) and joins the
+    // cluster. Returns false with a reason if libraft refuses (bad address, port in use, corrupt dir).
+    bool start(const RaftConfig &config, QString *error = nullptr);
+    // raft_close, close the transport and the loop, join the thread. Idempotent. Proposals still in
+    // flight complete with RAFT_SHUTDOWN (or not at all if raft dropped them; they are freed).
+    void stop();
+    bool isRunning() const;
+
+    using ProposeCallback = std::function<void(const ProposeResult &)>;
+    using ChangeCallback = std::function<void(const ChangeResult &)>;
+
+    // Append a batch to the replicated log. The callback runs on the Qt side once the batch is
+    // committed and applied locally (ok, index) or has failed (not leader, with the leader hint;
+    // leadership lost, in which case the batch may still commit: resend and let the application
+    // de-duplicate). Any number may be in flight.
+    void propose(const QByteArray &batch, ProposeCallback done = {});
+    // Membership changes, on the leader: add a voter (it is added as a spare, caught up, then
+    // promoted; a node started with an empty bootstrap list must already be running at address),
+    // or remove any server.
+    void addVoter(quint64 id, const QString &address, ChangeCallback done = {});
+    void removeServer(quint64 id, ChangeCallback done = {});
+    // Hand leadership to another voter (0: raft picks one). Useful before a planned shutdown.
+    void transferLeadership(quint64 id = 0);
+
+    // Last status published by the raft thread (refreshed after every loop iteration).
+    RaftStatus status() const;
+    quint64 id() const;
+
+    // Run fn on the raft thread and wait for it, e.g. to read the state machine consistently.
+    // Returns false (fn not run) if the node is not running. Never call from the raft thread.
+    bool callOnRaftThread(const std::function<void()> &fn);
+
+signals:
+    void committed(quint64 index, const QByteArray &batch);
+    void restored(quint64 index);   // the state machine was replaced by a snapshot up to index
+    void roleChanged(metatopia::cluster::RaftRole role);
+    void leaderChanged(quint64 leaderId, const QString &leaderAddress);
+    void termChanged(quint64 term);
+
+private:
+    class Engine;
+    friend class Engine;
+
+    std::shared_ptr<ReplicatedStateMachine> m_stateMachine;
+    std::unique_ptr<Engine> m_engine;
+};
+
+} // namespace metatopia::cluster
