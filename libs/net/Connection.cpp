@@ -48,6 +48,14 @@ Connection::Connection(Role role, const ConnectionLimits &limits, QObject *paren
     m_timeout.setSingleShot(true);
     m_resume.setSingleShot(true);
     connect(&m_resume, &QTimer::timeout, this, &Connection::processIncoming);
+    m_frameTimer.setSingleShot(true);
+    connect(&m_frameTimer, &QTimer::timeout, this, [this] {
+        const QString text
+            = QStringLiteral("frame not completed within %1 ms").arg(m_limits.frameTimeoutMs);
+        writeFrame(makeError({}, text), true);
+        emit errorOccurred(QStringLiteral("peer %1: %2").arg(peerAddress(), text));
+        close(text);
+    });
 }
 
 Connection::Connection(std::unique_ptr<QSslSocket> socket, const ConnectionLimits &limits,
@@ -240,6 +248,7 @@ void Connection::finish()
     m_state = State::Closed;
     m_timeout.stop();
     m_resume.stop();
+    m_frameTimer.stop();
     emit disconnected();
 }
 
@@ -335,6 +344,7 @@ void Connection::processIncoming()
                 m_socket->read(std::min(available, m_decoder.bytesWanted() + ReadChunk)));
             continue;
         }
+        m_frameTimer.stop();
         if (item->error == FrameDecoder::Error::Oversized) {
             writeFrame(makeError({}, item->errorText), true);
             emit errorOccurred(QStringLiteral("peer %1: %2").arg(peerAddress(), item->errorText));
@@ -367,6 +377,13 @@ void Connection::processIncoming()
             return;
     }
     m_processing = false;
+    // A started frame must complete in time. Bytes left unread because we paused for
+    // back-pressure are our doing, not the peer's, so they do not count.
+    const bool partial = m_decoder.bufferedBytes() > 0 && m_socket->bytesAvailable() == 0;
+    if (!partial || m_state == State::Closed)
+        m_frameTimer.stop();
+    else if (!m_frameTimer.isActive() && m_limits.frameTimeoutMs > 0)
+        m_frameTimer.start(m_limits.frameTimeoutMs);
 }
 
 bool Connection::takeTokens(qint64 frameBytes)

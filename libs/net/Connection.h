@@ -42,6 +42,9 @@ struct ConnectionLimits
     // Malformed frames (not CBOR, not a map, no "t") tolerated before a disconnect. An oversized
     // frame disconnects at once: the stream can no longer be trusted.
     int maxMalformed = 3;
+    // A frame that was started must be complete within this time, so a peer cannot hold a
+    // connection (and its buffer) open with a never-ending frame; <= 0 disables.
+    int frameTimeoutMs = 30000;
 
     // No rate limit: what a client applies to its server.
     static ConnectionLimits unlimitedRate();
@@ -175,6 +178,7 @@ private:
     QCborMap m_handshake;
     QTimer m_timeout;
     QTimer m_resume;
+    QTimer m_frameTimer;
     PinStore *m_pins = nullptr;
     QString m_host;
     quint16 m_port = 0;

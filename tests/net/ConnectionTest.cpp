@@ -478,6 +478,34 @@ private Q_SLOTS:
         QCOMPARE(server->connections().size(), 1);
     }
 
+    void unfinishedFrameTimesOut()
+    {
+        ServerOptions options;
+        options.limits.frameTimeoutMs = 300;
+        auto server = startServer(QStringLiteral("s11"), options);
+        QVERIFY(server);
+        QSslSocket raw;
+        raw.setPeerVerifyMode(QSslSocket::QueryPeer);
+        QSignalSpy encrypted(&raw, &QSslSocket::encrypted);
+        QSignalSpy closed(&raw, &QSslSocket::disconnected);
+        raw.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server->serverPort());
+        QVERIFY(encrypted.wait(Wait));
+        raw.write(rawFrame(
+            QCborValue(QCborMap { { key::type, msg::hello }, { key::version, ProtocolVersion } })
+                .toCbor()));
+        raw.write(QByteArray("\x00\x00\x01\x00\xa1\x61", 6)); // 256 bytes promised, 2 sent
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(closed.wait(Wait) || raw.state() == QAbstractSocket::UnconnectedState);
+        QVERIFY(timer.elapsed() >= 250);
+        FrameDecoder decoder;
+        decoder.feed(raw.readAll());
+        bool sawTimeout = false;
+        while (const auto item = decoder.next())
+            sawTimeout |= errorText(item->message).contains(QStringLiteral("not completed"));
+        QVERIFY(sawTimeout);
+    }
+
     void connectionRefusedIsReported()
     {
         QTcpServer closedPort;
