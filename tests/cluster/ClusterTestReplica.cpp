@@ -10,6 +10,8 @@
 //   status                              -> "status id=.. role=.. term=.. commit=.. applied=.. last=..
 //                                           leader=.. voters=.. restores=.. accepted=.. dups=.. hash=.."
 //   list                                -> "list <n> c:s c:s ..." (actions in applied order)
+//   hashes                              -> "hashes <n> index:hash ..." (state hash after each recent
+//                                          batch, hex; what a replica publishes per tick)
 //   add <id> <address> | remove <id>    -> "changed ok" | "changed err <reason>"
 //   quit                                -> "bye", then a clean shutdown and exit code 0
 // Unknown or malformed lines get "error ..." and the connection stays usable.
@@ -35,12 +37,14 @@ namespace {
 class Replica final : public QObject
 {
 public:
-    Replica(RaftConfig config, size_t maxBatch)
+    Replica(RaftConfig config, size_t maxBatch, quint64 faultAtIndex)
         : m_config(std::move(config))
         , m_ledger(std::make_shared<TestLedger>())
         , m_node(m_ledger)
         , m_builder(maxBatch)
     {
+        // Set before the raft thread exists, so no synchronisation is needed.
+        m_ledger->setFaultAtIndex(faultAtIndex);
         connect(&m_node, &RaftNode::committed, this, &Replica::onCommitted);
         connect(&m_control, &QTcpServer::newConnection, this, &Replica::onConnection);
     }
@@ -110,6 +114,13 @@ private:
             QByteArray reply = "list " + QByteArray::number(qulonglong(order.size()));
             for (const ActionKey &key : order)
                 reply += ' ' + QByteArray::number(key.clientId) + ':' + QByteArray::number(key.seq);
+            socket->write(reply + '\n');
+        } else if (command == "hashes") {
+            std::map<quint64, quint64> history;
+            m_node.callOnRaftThread([&] { history = m_ledger->hashHistory(); });
+            QByteArray reply = "hashes " + QByteArray::number(qulonglong(history.size()));
+            for (const auto &[index, hash] : history)
+                reply += ' ' + QByteArray::number(index) + ':' + QByteArray::number(hash, 16);
             socket->write(reply + '\n');
         } else if ((command == "add" && words.size() == 3) || (command == "remove" && words.size() == 2)) {
             QPointer<QTcpSocket> client(socket);
@@ -241,8 +252,11 @@ int main(int argc, char **argv)
     const QCommandLineOption thresholdOption(QStringLiteral("snapshot-threshold"), QStringLiteral("Entries per snapshot."), QStringLiteral("n"), QStringLiteral("1024"));
     const QCommandLineOption trailingOption(QStringLiteral("snapshot-trailing"), QStringLiteral("Entries kept after a snapshot."), QStringLiteral("n"), QStringLiteral("128"));
     const QCommandLineOption batchOption(QStringLiteral("max-batch"), QStringLiteral("Actions per proposal."), QStringLiteral("n"), QStringLiteral("1"));
+    const QCommandLineOption faultOption(QStringLiteral("fault-at-index"),
+                                         QStringLiteral("Test-only: perturb this replica's state from this log index."),
+                                         QStringLiteral("index"), QStringLiteral("0"));
     parser.addOptions({idOption, raftOption, dataOption, peersOption, electionOption, heartbeatOption,
-                       thresholdOption, trailingOption, batchOption});
+                       thresholdOption, trailingOption, batchOption, faultOption});
     parser.process(app);
 
     RaftConfig config;
@@ -263,7 +277,7 @@ int main(int argc, char **argv)
         config.bootstrap.append({parts[0].toULongLong(), parts[1]});
     }
 
-    Replica replica(config, qMax(1u, parser.value(batchOption).toUInt()));
+    Replica replica(config, qMax(1u, parser.value(batchOption).toUInt()), parser.value(faultOption).toULongLong());
     if (!replica.start())
         return 1;
     return app.exec();

@@ -168,3 +168,25 @@ std::optional<std::vector<ActionKey>> ReplicaProcess::list(int timeoutMs)
 }
 
 } // namespace metatopia::cluster::test
+
+namespace metatopia::cluster::test {
+
+std::optional<std::map<quint64, quint64>> ReplicaProcess::hashes(int timeoutMs)
+{
+    const auto reply = request("hashes", timeoutMs);
+    if (!reply || !reply->startsWith("hashes "))
+        return std::nullopt;
+    const QList<QByteArray> words = reply->split(' ');
+    std::map<quint64, quint64> out;
+    for (qsizetype i = 2; i < words.size(); ++i) {
+        const qsizetype colon = words[i].indexOf(':');
+        if (colon < 0)
+            return std::nullopt;
+        out[words[i].left(colon).toULongLong()] = words[i].mid(colon + 1).toULongLong(nullptr, 16);
+    }
+    if (out.size() != words.value(1).toULongLong())
+        return std::nullopt;
+    return out;
+}
+
+} // namespace metatopia::cluster::test

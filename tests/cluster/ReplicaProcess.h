@@ -12,6 +12,7 @@
 #include <QTcpSocket>
 
 #include <deque>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -52,6 +53,8 @@ public:
     // key=value fields of a "status" reply; empty if the replica did not answer.
     QMap<QString, QString> status(int timeoutMs = 5000);
     std::optional<std::vector<ActionKey>> list(int timeoutMs = 10000);
+    // Log index -> state hash after that batch, for the replica's recent batches.
+    std::optional<std::map<quint64, quint64>> hashes(int timeoutMs = 10000);
 
 signals:
     void acked(quint64 clientId, quint64 seq, quint64 index);

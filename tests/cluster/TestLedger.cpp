@@ -46,6 +46,18 @@ void TestLedger::apply(quint64 index, const QByteArray &bytes)
 {
     m_lastIndex = index;
     ++m_batches;
+    if (m_faultAt != 0 && index >= m_faultAt && !m_faulted) {
+        m_faulted = true;
+        m_hash = fnv64(m_hash, 0xbadull);
+    }
+    applyActions(bytes);
+    m_hashHistory[index] = m_hash;
+    while (m_hashHistory.size() > HashHistory)
+        m_hashHistory.erase(m_hashHistory.begin());
+}
+
+void TestLedger::applyActions(const QByteArray &bytes)
+{
     const auto batch = ActionBatch::decode(bytes);
     if (!batch)
         return;
@@ -111,6 +123,7 @@ bool TestLedger::restore(const QByteArray &bytes)
     m_lastIndex = lastIndex;
     m_order = std::move(order);
     m_deduper = std::move(*deduper);
+    m_hashHistory.clear();
     return true;
 }
 
