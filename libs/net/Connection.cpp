@@ -207,6 +207,7 @@ void Connection::close(const QString &reason)
         if (!reason.isEmpty())
             bye.insert(QStringLiteral("reason"), reason);
         writeFrame(bye, true);
+        m_socket->flush(); // best effort now: the owner may be about to go away
     }
     m_state = State::Closed;
     m_timeout.disconnect();
@@ -434,7 +435,11 @@ void Connection::handleMessage(const QCborMap &message)
         return;
     }
     if (type == msg::bye && !isReplyMessage(message)) {
-        // The peer is leaving on purpose; what it sent before has been processed.
+        // The peer is leaving on purpose; what it sent before has been processed. A client
+        // tells its user why the server sent it away.
+        const QString reason = message.value(QStringLiteral("reason")).toString();
+        if (m_role == Role::Client && !reason.isEmpty())
+            emit errorOccurred(QStringLiteral("the server closed the connection: %1").arg(reason));
         m_state = State::Closed;
         m_socket->disconnectFromHost();
         return;

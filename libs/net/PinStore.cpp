@@ -12,6 +12,11 @@ namespace metatopia::net {
 PinStore::PinStore(const QString &filePath)
     : m_path(filePath)
 {
+    load();
+}
+
+void PinStore::load()
+{
     QFile file(m_path);
     if (!file.open(QIODevice::ReadOnly))
         return;
@@ -51,12 +56,15 @@ std::optional<QByteArray> PinStore::pinned(const QString &host, quint16 port) co
 
 bool PinStore::pin(const QString &host, quint16 port, const QByteArray &fingerprint)
 {
+    // Another client process may have pinned other servers meanwhile: keep their pins.
+    load();
     m_pins.insert(hostKey(host, port), fingerprint);
     return save();
 }
 
 bool PinStore::forget(const QString &host, quint16 port)
 {
+    load();
     m_pins.remove(hostKey(host, port));
     return save();
 }

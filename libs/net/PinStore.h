@@ -40,6 +40,7 @@ public:
     static QString hostKey(const QString &host, quint16 port);
 
 private:
+    void load();
     bool save();
 
     QString m_path;

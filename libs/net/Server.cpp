@@ -72,7 +72,7 @@ void Server::close()
     const auto all = m_pending + m_ready;
     for (const QPointer<Connection> &connection : all) {
         if (connection)
-            connection->abort();
+            connection->close(QStringLiteral("server shutting down"));
     }
 }
 

@@ -129,6 +129,15 @@ private Q_SLOTS:
         QCOMPARE(reloaded.pinned(QStringLiteral("host"), 7), std::optional<QByteArray>(a));
         QVERIFY(reloaded.pin(QStringLiteral("host"), 7, b));
         QCOMPARE(PinStore(path).check(QStringLiteral("host"), 7, b), PinStore::Check::Match);
+
+        // Two client processes sharing the file keep each other's pins.
+        PinStore first(path);
+        PinStore second(path);
+        QCOMPARE(first.check(QStringLiteral("one"), 1, a), PinStore::Check::FirstUse);
+        QCOMPARE(second.check(QStringLiteral("two"), 2, b), PinStore::Check::FirstUse);
+        PinStore merged(path);
+        QCOMPARE(merged.pinned(QStringLiteral("one"), 1), std::optional<QByteArray>(a));
+        QCOMPARE(merged.pinned(QStringLiteral("two"), 2), std::optional<QByteArray>(b));
     }
 
     void handshakeAndMessages()
@@ -256,6 +265,7 @@ private Q_SLOTS:
         QVERIFY(flooder && calm);
 
         QSignalSpy flooderGone(flooder.get(), &Connection::disconnected);
+        QSignalSpy flooderErrors(flooder.get(), &Connection::errorOccurred);
         QSignalSpy flooderReplies(flooder.get(), &Connection::messageReceived);
         for (int i = 0; i < 1000; ++i)
             flooder->request(say(QStringLiteral("spam %1").arg(i)));
@@ -273,6 +283,9 @@ private Q_SLOTS:
         }
         QVERIFY2(echoed >= 40 && echoed < 1000, qPrintable(QString::number(echoed)));
         QVERIFY(limited >= 20);
+        QVERIFY(!flooderErrors.isEmpty());
+        QVERIFY2(flooderErrors.last().at(0).toString().contains(QStringLiteral("rate limit")),
+            qPrintable(flooderErrors.last().at(0).toString()));
 
         QTRY_VERIFY_WITH_TIMEOUT(!calmReplies.isEmpty(), Wait);
         QCOMPARE(calmReplies.at(0).at(0).value<QCborMap>().value(QStringLiteral("echo")).toString(),
@@ -504,6 +517,22 @@ private Q_SLOTS:
         while (const auto item = decoder.next())
             sawTimeout |= errorText(item->message).contains(QStringLiteral("not completed"));
         QVERIFY(sawTimeout);
+    }
+
+    void serverShutdownIsAnnounced()
+    {
+        auto server = startServer(QStringLiteral("s12"));
+        QVERIFY(server);
+        PinStore pins(m_dir.filePath(QStringLiteral("pins12")));
+        auto client = connectClient(*server, pins);
+        QVERIFY(client);
+        QSignalSpy errors(client.get(), &Connection::errorOccurred);
+        QSignalSpy gone(client.get(), &Connection::disconnected);
+        server->close();
+        QVERIFY(!server->isListening());
+        QVERIFY(gone.wait(Wait));
+        QVERIFY(!errors.isEmpty());
+        QVERIFY(errors.at(0).at(0).toString().contains(QStringLiteral("shutting down")));
     }
 
     void connectionRefusedIsReported()
