@@ -62,8 +62,20 @@ std::size_t writeUnsigned(char *out, std::uint64_t v)
 }
 
 // Writes v as exactly `width` digits with leading zeros.
+void writePadded(char *out, std::uint64_t v, int width)
+{
+    for (int k = width - 1; k >= 0; --k) {
+        out[k] = char('0' + int(v % 10));
+        v /= 10;
+    }
+}
+
 void writePadded(char *out, u128 v, int width)
 {
+    if (v >> 64 == 0) {
+        writePadded(out, std::uint64_t(v), width);
+        return;
+    }
     for (int k = width - 1; k >= 0; --k) {
         out[k] = char('0' + int(v % 10));
         v /= 10;
@@ -104,6 +116,19 @@ Fixed mod(Fixed a, Fixed b) noexcept
     if (m != 0 && ((m ^ b.m_raw) < 0))
         m += b.m_raw;
     return Fixed::fromRaw(m);
+}
+
+Fixed floorDiv(Fixed a, Fixed b) noexcept
+{
+    if (b.m_raw == 0)
+        return a.m_raw > 0 ? Fixed::max() : a.m_raw < 0 ? Fixed::min() : Fixed::zero();
+    if (b.m_raw == -1) // INT64_MIN / -1 is undefined; the quotient is -a_raw
+        return Fixed::fromInt(static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(a.m_raw)));
+    // a/b == a_raw/b_raw: integer floor division of the raw values.
+    std::int64_t q = a.m_raw / b.m_raw;
+    if ((a.m_raw % b.m_raw != 0) && ((a.m_raw < 0) != (b.m_raw < 0)))
+        --q;
+    return Fixed::fromInt(q);
 }
 
 std::optional<Fixed> Fixed::checkedAdd(Fixed a, Fixed b) noexcept
@@ -160,30 +185,24 @@ std::size_t Fixed::toChars(char *buffer) const noexcept
     const std::uint64_t frac = mag & std::uint64_t(RawOne - 1);
     if (frac == 0)
         return length;
-    // frac / 2^32 == frac * 5^32 / 10^32 exactly: the full expansion has 32 decimal places.
-    const u128 exact = u128(frac) * powers.five[32];
-    for (int digits = 1; digits <= 32; ++digits) {
-        // The closest decimal with `digits` places: if it does not read back as frac, no other
-        // decimal with that many places does.
-        const u128 divisor = powers.ten[32 - digits];
-        u128 candidate = exact / divisor;
-        const u128 rest = exact - candidate * divisor;
-        if (rest >= divisor - rest)
-            ++candidate;
-        // What parse() makes of candidate / 10^digits: round(candidate * 2^(32-digits) / 5^digits)
-        const u128 scaled = candidate << (32 - digits);
-        const u128 five = powers.five[digits];
-        u128 back = scaled / five;
-        const u128 backRest = scaled - back * five;
-        if (backRest >= five - backRest)
-            ++back;
-        if (back == frac) {
+    // The rounding interval around frac is 2^-32 ≈ 2.3e-10 wide, so some decimal with at most 10
+    // places reads back as frac; try 1, 2, ... places, taking the closest candidate each time
+    // (if it does not read back, no other decimal with that many places does).
+    std::uint64_t scale = 1;
+    for (int digits = 1; digits <= 10; ++digits) {
+        scale *= 10;
+        const u128 exact = u128(frac) * scale; // frac / 2^32 · 10^digits, at scale 2^32
+        const std::uint64_t candidate = std::uint64_t((exact + (u128(1) << 31)) >> 32);
+        // parse() reads candidate / 10^digits back as frac iff
+        // frac - ½ ≤ candidate · 2^32 / 10^digits < frac + ½ (ties round up in magnitude).
+        const u128 twice = u128(candidate) << 33;
+        if (2 * exact <= twice + scale && twice < 2 * exact + scale) {
             buffer[length++] = '.';
             writePadded(buffer + length, candidate, digits);
             return length + std::size_t(digits);
         }
     }
-    return length; // unreachable: 32 places are exact
+    return length; // unreachable: 10 places always suffice
 }
 
 std::string Fixed::toString() const

@@ -51,10 +51,19 @@ public:
     {
         return fromRaw(static_cast<std::int64_t>(static_cast<std::uint64_t>(value) << FractionBits));
     }
-    // Exact rational n/d rounded to nearest; d == 0 follows the division rule.
+    // Exact rational n/d rounded to nearest (ties away from zero), wrapping when out of range;
+    // d == 0 follows the division rule.
     static constexpr Fixed fromRatio(std::int64_t n, std::int64_t d) noexcept
     {
-        return fromInt(n) / fromInt(d);
+        if (d == 0)
+            return n > 0 ? max() : n < 0 ? min() : zero();
+        const unsigned __int128 un = static_cast<unsigned __int128>(magnitude(n)) << FractionBits;
+        const std::uint64_t ud = magnitude(d);
+        unsigned __int128 q = un / ud;
+        const std::uint64_t r = static_cast<std::uint64_t>(un - q * ud);
+        q += r >= ud - r ? 1 : 0;
+        const std::uint64_t q64 = static_cast<std::uint64_t>(q);
+        return fromRaw(static_cast<std::int64_t>(((n < 0) != (d < 0)) ? 0 - q64 : q64));
     }
     static constexpr Fixed zero() noexcept { return fromRaw(0); }
     static constexpr Fixed one() noexcept { return fromRaw(RawOne); }
@@ -128,6 +137,10 @@ public:
     // Lua's float modulo: a - floor(a/b)*b computed exactly; the result has the sign of b (or is
     // 0); b == 0 gives 0.
     friend Fixed mod(Fixed a, Fixed b) noexcept;
+    // floor(a/b) of the exact quotient (Lua's //), not of the rounded one: 2.9999999999 stays 2.
+    // b == 0 follows the division rule; a quotient beyond the range wraps like fromInt.
+    // a == floorDiv(a, b) * b + mod(a, b) whenever nothing wraps.
+    friend Fixed floorDiv(Fixed a, Fixed b) noexcept;
 
     constexpr Fixed &operator+=(Fixed o) noexcept { return *this = *this + o; }
     constexpr Fixed &operator-=(Fixed o) noexcept { return *this = *this - o; }

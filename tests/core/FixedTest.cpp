@@ -154,6 +154,44 @@ private slots:
         }
     }
 
+    void floorDivision()
+    {
+        QCOMPARE(floorDiv(7_fix, 2_fix), 3_fix);
+        QCOMPARE(floorDiv(-7_fix, 2_fix), -4_fix);
+        QCOMPARE(floorDiv(7_fix, -2_fix), -4_fix);
+        QCOMPARE(floorDiv(-7_fix, -2_fix), 3_fix);
+        QCOMPARE(floorDiv(1_fix, 0_fix), Fixed::max());
+        // The exact quotient is just below 3; the rounded one is 3.
+        const Fixed a = 3_fix - Fixed::epsilon();
+        QCOMPARE(a / 1_fix, a);
+        QCOMPARE(floorDiv(a, 1_fix), 2_fix);
+        QCOMPARE(floorDiv(Fixed::fromRaw(3 * 1000000000LL - 1), Fixed::fromRaw(1000000000)), 2_fix);
+        std::mt19937_64 rng(8);
+        for (int i = 0; i < 100000; ++i) {
+            const Fixed x = Fixed::fromRaw(randomRaw(rng) >> 2);
+            const Fixed y = Fixed::fromRaw((randomRaw(rng) >> 2) | 1);
+            const Fixed q = floorDiv(x, y);
+            __int128 exact = x.raw() / y.raw();
+            if (x.raw() % y.raw() != 0 && ((x.raw() < 0) != (y.raw() < 0)))
+                --exact;
+            if (exact >= INT32_MIN && exact <= INT32_MAX) {
+                QCOMPARE(q.toInt(), static_cast<std::int64_t>(exact));
+                // x == q*y + mod(x, y), exactly.
+                QVERIFY(static_cast<__int128>(x.raw()) == exact * y.raw() + mod(x, y).raw());
+            }
+        }
+    }
+
+    void ratios()
+    {
+        QCOMPARE(Fixed::fromRatio(1, 3).raw(), 1431655765);
+        QCOMPARE(Fixed::fromRatio(-7, 2), -3.5_fix);
+        QCOMPARE(Fixed::fromRatio(10000000000LL, 10), 1000000000_fix); // n beyond the range is fine
+        QCOMPARE(Fixed::fromRatio(1, 0), Fixed::max());
+        QCOMPARE(Fixed::fromRatio(-1, 0), Fixed::min());
+        static_assert(Fixed::fromRatio(1, 4) == 0.25_fix);
+    }
+
     void toStringShortestRoundTrips()
     {
         QCOMPARE(Fixed::fromInt(3).toString(), std::string("3"));
