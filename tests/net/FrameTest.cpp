@@ -134,6 +134,27 @@ private Q_SLOTS:
         QVERIFY(!decoder.broken());
     }
 
+    void hostileCborShapes()
+    {
+        // Deep nesting must not blow the stack; huge declared lengths must not allocate them.
+        QByteArray deep(200000, '\xa1'); // map of map of map ...
+        for (int i = 0; i < 10; ++i)
+            deep[i * 2 + 1] = '\x61';
+        QByteArray deepArrays = QByteArray(200000, '\x81') + QByteArray("\xa0", 1);
+        QByteArray hugeArray("\xa1\x61t\x9b\x00\xff\xff\xff\xff\xff\xff\xff", 12);
+        QByteArray hugeString("\xa1\x61t\x7b\x00\x00\x00\x00\xff\xff\xff\xff", 12);
+        for (const QByteArray &payload : { deep, deepArrays, hugeArray, hugeString }) {
+            FrameDecoder decoder;
+            decoder.feed(rawFrame(payload));
+            const auto item = decoder.next();
+            QVERIFY(item);
+            QVERIFY(!item->errorText.isEmpty() || item->ok());
+            decoder.feed(encodeFrame(sample(2)));
+            const auto after = decoder.next();
+            QVERIFY(after && after->ok());
+        }
+    }
+
     void randomInputNeverCrashes()
     {
         // Random bytes in random pieces: every item is either a map or a described error, and
