@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "core/CoreCbor.h"
 
+#include "core/StateHash.h"
+
 #include <QCborMap>
 #include <QCborStreamReader>
 
@@ -308,6 +310,24 @@ Result<Event> eventFromBytes(QByteArrayView bytes)
     if (!v)
         return Result<Event>::failure(v.error());
     return decodeEvent(*v);
+}
+
+std::uint64_t contentHash(const Event &event)
+{
+    ContentHasher h;
+    h.add(event.id).add(event.tick).add(event.kind).add(event.source);
+    h.add(std::uint64_t(event.target.index()));
+    if (const auto *objects = std::get_if<ObjectTargets>(&event.target)) {
+        h.add(std::uint64_t(objects->objects.size()));
+        for (const ObjectId id : objects->objects)
+            h.add(id);
+    } else if (const auto *channel = std::get_if<ChannelTarget>(&event.target)) {
+        h.add(channel->channel).add(channel->origin).add(channel->radius);
+    } else {
+        h.add(std::get<ListenerTarget>(event.target).kind);
+    }
+    h.add(QCborValue(event.payload).toCbor());
+    return h.finish();
 }
 
 } // namespace metatopia::cbor

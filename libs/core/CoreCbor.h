@@ -56,4 +56,8 @@ Result<QCborValue> fromBytes(QByteArrayView bytes);
 QByteArray eventToBytes(const Event &event);
 Result<Event> eventFromBytes(QByteArrayView bytes);
 
+// A 64-bit content hash of an event for state hashing (pending events are part of the state):
+// the fields through ContentHasher, the payload through its CBOR bytes.
+std::uint64_t contentHash(const Event &event);
+
 } // namespace metatopia::cbor

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "core/CoreCbor.h"
 
+#include "core/CoreDebug.h"
+
 #include <QCborMap>
 #include <QTest>
 
@@ -73,6 +75,24 @@ private slots:
             // Encoding is deterministic.
             QCOMPARE(cbor::eventToBytes(*back), bytes);
         }
+    }
+
+    void contentHashFollowsContent()
+    {
+        std::mt19937_64 rng(6);
+        const Event e = sampleEvent(rng, 1);
+        Event same = *cbor::eventFromBytes(cbor::eventToBytes(e));
+        QCOMPARE(cbor::contentHash(same), cbor::contentHash(e));
+        Event moved = e;
+        std::get<ChannelTarget>(moved.target).radius += Fixed::epsilon();
+        QVERIFY(cbor::contentHash(moved) != cbor::contentHash(e));
+        Event other = e;
+        other.payload.insert(QStringLiteral("note"), QStringLiteral("hellO"));
+        QVERIFY(cbor::contentHash(other) != cbor::contentHash(e));
+        // QCOMPARE prints core values readably (CoreDebug.h).
+        QCOMPARE(FVec3(std::get<ChannelTarget>(same.target).origin), std::get<ChannelTarget>(e.target).origin);
+        QCOMPARE(same.id, e.id);
+        QCOMPARE(Fixed::one(), 1_fix);
     }
 
     void wrongTypesAreRejectedWithReasons()
