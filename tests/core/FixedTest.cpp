@@ -4,7 +4,10 @@
 
 #include <QTest>
 
+#include <cmath>
+#include <cstdlib>
 #include <random>
+#include <type_traits>
 
 using namespace metatopia;
 using namespace metatopia::literals;
@@ -264,6 +267,55 @@ private slots:
         QCOMPARE(prefix.value, 12.5_fix);
         QCOMPARE(Fixed::parsePrefix("1e99").status, Fixed::ParseStatus::OutOfRange);
         QCOMPARE(Fixed::parsePrefix("1e").length, std::size_t(1));
+    }
+
+    void parseMatchesLongDouble()
+    {
+        // Independent reference: strtold keeps 64 significant bits; with integer parts below 2^16
+        // that leaves 16 bits below the last Fixed bit, enough to decide the rounding except
+        // within 2^-10 ulp of a tie, which is skipped.
+        std::mt19937_64 rng(21);
+        int compared = 0;
+        for (int i = 0; i < 50000; ++i) {
+            std::string text = std::to_string(rng() % (std::uint64_t(1) << 16));
+            const int places = int(rng() % 19);
+            if (places > 0) {
+                text += '.';
+                for (int k = 0; k < places; ++k)
+                    text += char('0' + rng() % 10);
+            }
+            if (rng() % 2)
+                text.insert(text.begin(), '-');
+            const long double scaled = std::strtold(text.c_str(), nullptr) * 4294967296.0L;
+            const long double fraction = std::fabs(scaled - std::trunc(scaled));
+            if (std::fabs(fraction - 0.5L) < 1.0L / 1024)
+                continue;
+            const auto parsed = Fixed::parse(text);
+            QVERIFY2(parsed.has_value(), text.c_str());
+            QVERIFY2(parsed->raw() == std::llroundl(scaled), text.c_str());
+            ++compared;
+        }
+        QVERIFY(compared > 45000);
+    }
+
+    void constantAndRuntimeDivisionAgree()
+    {
+        // The x86-64 divq path and the portable 128-bit path (used in constant evaluation) must
+        // give the same bits.
+        constexpr Fixed q1 = Fixed::fromInt(1000) / Fixed::fromInt(3);
+        constexpr Fixed q2 = Fixed::fromRaw(INT64_MAX) / Fixed::fromRaw(-12345678901LL);
+        constexpr Fixed q3 = Fixed::fromRaw(-987654321987654LL) / Fixed::fromRaw(7);
+        static_assert(std::is_trivial_v<Fixed> && std::is_standard_layout_v<Fixed>);
+        volatile std::int64_t a = 1000 * Fixed::RawOne;
+        volatile std::int64_t b = 3 * Fixed::RawOne;
+        QCOMPARE((Fixed::fromRaw(a) / Fixed::fromRaw(b)).raw(), q1.raw());
+        a = INT64_MAX;
+        b = -12345678901LL;
+        QCOMPARE((Fixed::fromRaw(a) / Fixed::fromRaw(b)).raw(), q2.raw());
+        a = -987654321987654LL;
+        b = 7;
+        QCOMPARE((Fixed::fromRaw(a) / Fixed::fromRaw(b)).raw(), q3.raw());
+        QCOMPARE(q1.raw(), referenceDiv(1000 * Fixed::RawOne, 3 * Fixed::RawOne));
     }
 
     void fromDouble()
