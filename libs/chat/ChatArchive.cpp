@@ -47,51 +47,70 @@ bool ChatArchive::open()
 
 bool ChatArchive::append(qint64 senderId, qint64 recipientId, ChatMessage &message)
 {
-    const QString conversation = message.isPrivate
-        ? store::HistoryStore::privateKey(message.from, message.to)
-        : store::HistoryStore::channelKey(message.channel.mid(1));
+    QList<Item> items { Item { senderId, recipientId, message } };
+    if (!append(items))
+        return false;
+    message.id = items.first().message.id;
+    return true;
+}
+
+bool ChatArchive::append(QList<Item> &items)
+{
+    if (items.isEmpty())
+        return true;
     store::Transaction tx(m_db);
     if (!tx.isActive()) {
         m_error = QStringLiteral("cannot start a transaction: %1")
                       .arg(m_db.connection().lastError().text());
         return false;
     }
-    const auto stored = m_history->append(conversation, message.from, message.text,
-                                          message.timestampMs);
-    if (!stored) {
-        m_error = m_history->errorString();
-        return false;
-    }
-    QSqlQuery q(m_db.connection());
-    if (message.clientSeq != 0) {
-        q.prepare(QStringLiteral("INSERT INTO chat_sent (account_id, client_seq, message_id, "
-                                 "timestamp_ms) VALUES (?, ?, ?, ?)"));
-        q.addBindValue(senderId);
-        q.addBindValue(message.clientSeq);
-        q.addBindValue(stored->id);
-        q.addBindValue(message.timestampMs);
-        if (!q.exec()) {
-            m_error = q.lastError().text();
+    QSqlQuery sent(m_db.connection());
+    sent.prepare(QStringLiteral("INSERT INTO chat_sent (account_id, client_seq, message_id, "
+                                "timestamp_ms) VALUES (?, ?, ?, ?)"));
+    QSqlQuery contact(m_db.connection());
+    contact.prepare(QStringLiteral(
+        "INSERT OR IGNORE INTO chat_contacts (account_id, peer) VALUES (?, ?), (?, ?)"));
+    QList<qint64> ids;
+    ids.reserve(items.size());
+    for (const Item &item : std::as_const(items)) {
+        const ChatMessage &message = item.message;
+        const QString conversation = message.isPrivate
+            ? store::HistoryStore::privateKey(message.from, message.to)
+            : store::HistoryStore::channelKey(message.channel.mid(1));
+        const auto stored = m_history->append(conversation, message.from, message.text,
+                                              message.timestampMs);
+        if (!stored) {
+            m_error = m_history->errorString();
             return false;
         }
-    }
-    if (message.isPrivate && recipientId != 0) {
-        q.prepare(QStringLiteral("INSERT OR IGNORE INTO chat_contacts (account_id, peer) VALUES "
-                                 "(?, ?), (?, ?)"));
-        q.addBindValue(senderId);
-        q.addBindValue(message.to);
-        q.addBindValue(recipientId);
-        q.addBindValue(message.from);
-        if (!q.exec()) {
-            m_error = q.lastError().text();
-            return false;
+        ids.append(stored->id);
+        if (message.clientSeq != 0) {
+            sent.addBindValue(item.senderId);
+            sent.addBindValue(message.clientSeq);
+            sent.addBindValue(stored->id);
+            sent.addBindValue(message.timestampMs);
+            if (!sent.exec()) {
+                m_error = sent.lastError().text();
+                return false;
+            }
+        }
+        if (message.isPrivate && item.recipientId != 0) {
+            contact.addBindValue(item.senderId);
+            contact.addBindValue(message.to);
+            contact.addBindValue(item.recipientId);
+            contact.addBindValue(message.from);
+            if (!contact.exec()) {
+                m_error = contact.lastError().text();
+                return false;
+            }
         }
     }
     if (!tx.commit()) {
         m_error = QStringLiteral("commit failed: %1").arg(m_db.connection().lastError().text());
         return false;
     }
-    message.id = stored->id;
+    for (qsizetype i = 0; i < items.size(); ++i)
+        items[i].message.id = ids.at(i);
     return true;
 }
 

@@ -35,9 +35,16 @@ public:
     // Creates the chat's tables if needed. False with errorString() on failure.
     bool open();
 
-    // Stores message (channel "#name", or private from -> to) with the current clientSeq of
-    // senderId and sets message.id. recipientId is 0 for channel messages. The message is on
-    // disk when this returns true.
+    struct Item
+    {
+        qint64 senderId = 0;
+        qint64 recipientId = 0; // 0 for channel messages
+        ChatMessage message; // channel "#name", or private from -> to; id set by append
+    };
+    // Stores the messages with their senders' clientSeqs in one transaction (one disk sync for
+    // all: group commit) and sets their ids. All or nothing: they are on disk when this returns
+    // true. The (sender, clientSeq) pairs must be new and distinct.
+    bool append(QList<Item> &items);
     bool append(qint64 senderId, qint64 recipientId, ChatMessage &message);
     // What senderId already stored under clientSeq: id, timestamp and seq are set.
     std::optional<ChatMessage> findSent(qint64 senderId, qint64 clientSeq);

@@ -16,6 +16,7 @@
 #include <QDateTime>
 #include <QLoggingCategory>
 #include <QPointer>
+#include <QTimer>
 
 #include <map>
 #include <set>
@@ -76,6 +77,9 @@ struct ChatService::Private
         , throttle(throttlePolicy(opts))
         , archive(db)
     {
+        flushTimer.setSingleShot(true);
+        flushTimer.setInterval(0);
+        QObject::connect(&flushTimer, &QTimer::timeout, q, [this] { flush(); });
         ready = archive.open();
         if (!ready)
             error = QStringLiteral("cannot prepare the chat tables: %1").arg(archive.errorString());
@@ -222,11 +226,16 @@ struct ChatService::Private
     void handle(net::Connection &conn, const QCborMap &m)
     {
         const QString type = net::messageType(m);
-        if (type == chat::msg::say)
+        if (type == chat::msg::say) {
             handleSay(conn, m);
-        else if (type == chat::msg::im)
+            return;
+        }
+        if (type == chat::msg::im) {
             handleIm(conn, m);
-        else if (type == chat::msg::join)
+            return;
+        }
+        flush();
+        if (type == chat::msg::join)
             handleJoin(conn, m);
         else if (type == chat::msg::leave)
             handleLeave(conn, m);
@@ -310,18 +319,7 @@ struct ChatService::Private
         msg.text = m.value(chat::key::text).toString();
         msg.clientSeq = seq;
         msg.timestampMs = QDateTime::currentMSecsSinceEpoch();
-        if (!archive.append(conn.accountId(), 0, msg)) {
-            qCWarning(lcChat) << "message not stored:" << archive.errorString();
-            conn.replyError(m, QStringLiteral("server busy, message not stored"));
-            return;
-        }
-        emit q->messageStored(msg.id);
-        conn.reply(m, ackFields(msg));
-        const QCborMap push = pushOf(msg);
-        for (const auto &[other, user] : ch->second) {
-            if (other != &conn)
-                other->send(push);
-        }
+        enqueue(conn, m, msg, 0);
     }
 
     void handleIm(net::Connection &conn, const QCborMap &m)
@@ -348,21 +346,91 @@ struct ChatService::Private
         msg.isPrivate = true;
         msg.clientSeq = seq;
         msg.timestampMs = QDateTime::currentMSecsSinceEpoch();
-        if (!archive.append(conn.accountId(), recipient->id, msg)) {
-            qCWarning(lcChat) << "message not stored:" << archive.errorString();
-            conn.replyError(m, QStringLiteral("server busy, message not stored"));
+        enqueue(conn, m, msg, recipient->id);
+    }
+
+    // ---- group commit --------------------------------------------------------------------
+    // Messages that arrive in one pass of the event loop are stored in one transaction (one
+    // disk sync), then acknowledged and delivered. Any other request flushes first, so a
+    // connection's replies keep the order of its requests.
+
+    struct PendingWrite
+    {
+        QPointer<net::Connection> conn;
+        QCborMap request;
+        qsizetype item = -1; // index into the batch's archive items
+    };
+    QList<ChatArchive::Item> batchItems;
+    std::vector<PendingWrite> batchWrites;
+    std::map<std::pair<qint64, qint64>, qsizetype> batchSeqs; // (sender, seq) -> item
+    QTimer flushTimer;
+
+    void enqueue(net::Connection &conn, const QCborMap &request, const ChatMessage &msg,
+                 qint64 recipientId)
+    {
+        qsizetype item = -1;
+        if (msg.clientSeq != 0) {
+            // The same message twice in one batch (a resend racing its original).
+            const auto it = batchSeqs.find({ conn.accountId(), msg.clientSeq });
+            if (it != batchSeqs.end())
+                item = it->second;
+        }
+        if (item < 0) {
+            item = batchItems.size();
+            batchItems.append(ChatArchive::Item { conn.accountId(), recipientId, msg });
+            if (msg.clientSeq != 0)
+                batchSeqs[{ conn.accountId(), msg.clientSeq }] = item;
+        }
+        batchWrites.push_back(PendingWrite { &conn, request, item });
+        if (!flushTimer.isActive())
+            flushTimer.start();
+    }
+
+    void flush()
+    {
+        flushTimer.stop();
+        if (batchWrites.empty())
+            return;
+        QList<ChatArchive::Item> items = std::move(batchItems);
+        std::vector<PendingWrite> writes = std::move(batchWrites);
+        batchItems.clear();
+        batchWrites.clear();
+        batchSeqs.clear();
+        if (!archive.append(items)) {
+            qCWarning(lcChat) << "messages not stored:" << archive.errorString();
+            for (const PendingWrite &w : writes) {
+                if (w.conn)
+                    w.conn->replyError(w.request, QStringLiteral("server busy, message not stored"));
+            }
             return;
         }
-        emit q->messageStored(msg.id);
-        conn.reply(m, ackFields(msg));
+        std::vector<bool> delivered(size_t(items.size()), false);
+        for (const PendingWrite &w : writes) {
+            const ChatMessage &msg = items.at(w.item).message;
+            if (w.conn)
+                w.conn->reply(w.request, ackFields(msg));
+            if (delivered[size_t(w.item)])
+                continue;
+            delivered[size_t(w.item)] = true;
+            emit q->messageStored(msg.id);
+            deliver(msg, w.conn.data());
+        }
+    }
+
+    void deliver(const ChatMessage &msg, const net::Connection *sender)
+    {
         const QCborMap push = pushOf(msg);
+        if (!msg.isPrivate) {
+            sendToChannel(msg.channel, push, sender);
+            return;
+        }
         // The recipient's connections and the sender's other ones (a second window).
         for (const QString &name : { msg.to, msg.from }) {
             auto it = users.find(name);
             if (it == users.end())
                 continue;
             for (net::Connection *other : it->second.connections) {
-                if (other != &conn)
+                if (other != sender)
                     other->send(push);
             }
         }
@@ -656,6 +724,8 @@ ChatService::ChatService(net::Server &server, store::Database &database,
 
 ChatService::~ChatService()
 {
+    // Accepted messages are stored even if their senders can no longer be told.
+    d->flush();
     d->server.setAuthenticator({});
 }
 

@@ -83,14 +83,14 @@ inline bool connectAs(ChatClient &client, ServerFixture &server, const QString &
         client.registerAccount(user, password);
     else
         client.login(user, password);
-    return loggedIn.wait(WaitMs) || !loggedIn.isEmpty();
+    return QTest::qWaitFor([&] { return !loggedIn.isEmpty(); }, WaitMs);
 }
 
 inline bool joinAndWait(ChatClient &client, const QString &channel)
 {
     QSignalSpy joined(&client, &ChatClient::channelJoined);
     client.joinChannel(channel);
-    return joined.wait(WaitMs) || !joined.isEmpty();
+    return QTest::qWaitFor([&] { return !joined.isEmpty(); }, WaitMs);
 }
 
 // A bare protocol peer: sends what the test says, records everything it receives.
@@ -108,8 +108,7 @@ public:
         m_conn = net::Connection::connectToHost(QStringLiteral("127.0.0.1"), port, m_pins);
         QObject::connect(m_conn.get(), &net::Connection::messageReceived, this,
                          [this](const QCborMap &m) { received.append(m); });
-        QSignalSpy ready(m_conn.get(), &net::Connection::ready);
-        return ready.wait(WaitMs) || m_conn->isReady();
+        return QTest::qWaitFor([&] { return m_conn->isReady(); }, WaitMs);
     }
 
     net::Connection &conn() { return *m_conn; }
@@ -131,10 +130,10 @@ public:
             }
             return false;
         };
-        QElapsedTimer timer;
-        timer.start();
-        while (!found() && timer.elapsed() < WaitMs && m_conn->state() != net::Connection::State::Closed)
-            QTest::qWait(5);
+        if (!QTest::qWaitFor(
+                [&] { return found() || m_conn->state() == net::Connection::State::Closed; },
+                WaitMs))
+            return {};
         return reply;
     }
 
