@@ -2,6 +2,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #pragma once
 
+// libs/core is the deterministic foundation every other library stands on: the Fixed number
+// type and its math (FixedMath.h), vectors and quaternions (FVec3.h, FQuat.h), typed ids (Id.h),
+// events and their canonical order (Event.h, EventOrder.h), state hashing (StateHash.h) and the
+// CBOR codec of these types (CoreCbor.h). Nothing here uses floating point in computation, the
+// wall clock or addresses, so every replica computes the same bits.
+//
 // Fixed: the number type of the deterministic world. Q32.32 in an int64 (range about ±2.1e9,
 // resolution 2^-32 ≈ 2.3e-10). Every replica on every machine and compiler computes the same bits,
 // which floats cannot promise, so world state, physics results entering the sim and Lua's "float"
@@ -35,7 +41,8 @@ class Fixed
 public:
     static constexpr int FractionBits = 32;
     static constexpr std::int64_t RawOne = std::int64_t(1) << FractionBits;
-    // Longest output of toString() / toChars(): sign, 10 integer digits, point, 32 fraction digits.
+    // Buffer size that always holds toString() / toChars() (the output itself is at most 22
+    // characters: sign, 10 integer digits, point, 10 fraction digits).
     static constexpr std::size_t MaxChars = 44;
 
     // Defaulted so that Fixed stays trivial: Lua keeps it in a union next to integers.

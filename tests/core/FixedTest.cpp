@@ -298,6 +298,28 @@ private slots:
         QVERIFY(compared > 45000);
     }
 
+    void parseFuzz()
+    {
+        // Random strings over the characters numbers are made of: no crash, consumed lengths in
+        // bounds, and whatever parses is stable under print-and-parse.
+        const std::string alphabet = "0123456789+-.eEpPxXabcdfABCDF \t";
+        std::mt19937_64 rng(31);
+        for (int i = 0; i < 20000; ++i) {
+            std::string text(rng() % 24, ' ');
+            for (char &c : text)
+                c = alphabet[rng() % alphabet.size()];
+            const auto prefix = Fixed::parsePrefix(text);
+            QVERIFY(prefix.length <= text.size());
+            if (prefix.status == Fixed::ParseStatus::Malformed)
+                QCOMPARE(prefix.length, std::size_t(0));
+            if (const auto whole = Fixed::parse(text)) {
+                QCOMPARE(prefix.status, Fixed::ParseStatus::Ok);
+                QCOMPARE(prefix.value, *whole);
+                QCOMPARE(Fixed::parse(whole->toString()), whole);
+            }
+        }
+    }
+
     void constantAndRuntimeDivisionAgree()
     {
         // The x86-64 divq path and the portable 128-bit path (used in constant evaluation) must
