@@ -569,6 +569,8 @@ Fixed pow(Fixed x, Fixed y) noexcept
     }
     if (x.raw() < 0)
         return Fixed::zero();
+    if (y.raw() == Fixed::RawOne / 2)
+        return sqrt(x); // common in scripts (x^0.5), and correctly rounded this way
     i128 l2 = 0; // log2 x in Q64, |l2| ≤ 32·2^64
     lnQ64(std::uint64_t(x.raw()), &l2);
     // t = y · log2 x in Q64 from y (Q32) times l2 split into 32-bit halves.

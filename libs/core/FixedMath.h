@@ -60,6 +60,7 @@ Fixed log10(Fixed x) noexcept;
 // - y == 0 gives 1 (also for x == 0); x == 0 gives 0 for y > 0 and max() for y < 0.
 // - Integer y: binary powering with a 64-bit mantissa, relative error ≤ 2^-58, exact when the
 //   mantissas stay within 64 bits (3^2 == 9); negative x allowed.
+// - y == 0.5 is sqrt (correctly rounded).
 // - Other y: 2^(y·log2 x); relative error ≤ 2^-58·(2 + |y·log2 x|) (in practice ≤ 1 ulp for results
 //   below 2^8; 12.5 ulp measured for results near 2^31). Negative x gives 0 (the real result does
 //   not exist).

@@ -269,6 +269,8 @@ private slots:
         QCOMPARE(fmath::pow(0.5_fix, 32_fix), Fixed::epsilon());
         QCOMPARE(fmath::pow(0.5_fix, 34_fix), Fixed::zero());
         QCOMPARE(fmath::pow(4_fix, 0.5_fix), 2_fix);
+        QCOMPARE(fmath::pow(2_fix, 0.5_fix), fmath::sqrt(2_fix));
+        QCOMPARE(fmath::pow(4_fix, 1.5_fix), 8_fix);
         QCOMPARE(fmath::pow(Fixed::zero(), Fixed::zero()), Fixed::one());
         QCOMPARE(fmath::pow(Fixed::zero(), 2_fix), Fixed::zero());
         QCOMPARE(fmath::pow(Fixed::zero(), -1_fix), Fixed::max());
