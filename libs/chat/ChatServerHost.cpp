@@ -43,6 +43,11 @@ QString ChatServerHost::defaultSourceOffer()
         "13); operators of modified versions publish theirs with --source-offer <url>.");
 }
 
+QString ChatServerHost::databasePath(const QString &dataDir)
+{
+    return QDir(dataDir).filePath(QStringLiteral("metatopia.sqlite"));
+}
+
 bool ChatServerHost::start(QString *error)
 {
     stop();
@@ -62,7 +67,7 @@ bool ChatServerHost::start(QString *error)
     if (!d->identity)
         return failWith(QStringLiteral("TLS identity: %1").arg(identityError));
 
-    const QString dbPath = QDir(d->config.dataDir).filePath(QStringLiteral("metatopia.sqlite"));
+    const QString dbPath = databasePath(d->config.dataDir);
     if (!d->database.open(dbPath))
         return failWith(QStringLiteral("database %1: %2").arg(dbPath, d->database.errorString()));
 

@@ -54,6 +54,8 @@ public:
     const ChatServerConfig &config() const;
 
     static QString defaultSourceOffer();
+    // Where the SQLite database of a data dir lives.
+    static QString databasePath(const QString &dataDir);
 
 private:
     struct Private;
