@@ -53,7 +53,7 @@ struct LuaNumber
     // Lua's cast_num: integers outside Fixed's range are an error, not a silent wrap.
     template<class T>
         requires std::is_integral_v<T>
-    constexpr LuaNumber(T v) noexcept
+    constexpr LuaNumber(T v)
         : raw(fromInteger(v))
     {
     }
@@ -74,7 +74,7 @@ struct LuaNumber
     static constexpr LuaNumber huge() noexcept { return fromRaw(INT64_MAX); }
 
     template<class T>
-    static constexpr std::int64_t fromInteger(T v) noexcept
+    static constexpr std::int64_t fromInteger(T v)
     {
         if constexpr (std::is_signed_v<T>) {
             const auto w = static_cast<long long>(v);
@@ -88,7 +88,7 @@ struct LuaNumber
             return outOfRange(false);
         }
     }
-    static std::int64_t outOfRange(bool negative) noexcept;
+    static std::int64_t outOfRange(bool negative);
 
     constexpr LuaNumber operator-() const noexcept
     {
@@ -99,11 +99,24 @@ struct LuaNumber
 
     // The operators Lua's own code uses outside luai_num* (f += 1 in luaV_flttointns, r + r*q
     // in luaK_numberK, k + b/1024 in collectgarbage): checked like luai_num*.
-    friend LuaNumber operator+(LuaNumber a, LuaNumber b) noexcept;
-    friend LuaNumber operator-(LuaNumber a, LuaNumber b) noexcept;
-    friend LuaNumber operator*(LuaNumber a, LuaNumber b) noexcept;
-    friend LuaNumber operator/(LuaNumber a, LuaNumber b) noexcept;
-    LuaNumber &operator+=(LuaNumber o) noexcept { return *this = *this + o; }
+    friend LuaNumber operator+(LuaNumber a, LuaNumber b);
+    friend LuaNumber operator-(LuaNumber a, LuaNumber b);
+    friend LuaNumber operator*(LuaNumber a, LuaNumber b);
+    friend LuaNumber operator/(LuaNumber a, LuaNumber b);
+    // Only Lua's luaV_flttointns uses +=, as "f += 1" to turn a floor into a ceiling. At the top
+    // of the range that ceiling (2^31) is an integer but no Fixed: keep the floor and let
+    // lua_numbertointeger add the carry.
+    LuaNumber &operator+=(LuaNumber o)
+    {
+        std::int64_t r;
+        if (__builtin_add_overflow(raw, o.raw, &r)) [[unlikely]]
+            setCeilCarry();
+        else
+            raw = r;
+        return *this;
+    }
+    static void setCeilCarry() noexcept;
+    static std::int64_t consumeCeilCarry() noexcept;
 };
 
 // Checked arithmetic for luai_num*: an overflow or a division by zero raises a Lua error.
@@ -287,7 +300,8 @@ inline constexpr lua_State *L = nullptr;
 #define lua_strx2number(s, p) metatopia::script::stringToNumber((s), (p))
 #undef lua_numbertointeger
 // Every Fixed floor fits in an int64.
-#define lua_numbertointeger(n, p) (*(p) = static_cast<LUA_INTEGER>((n).raw >> 32), 1)
+#define lua_numbertointeger(n, p) \
+    (*(p) = static_cast<LUA_INTEGER>((n).raw >> 32) + metatopia::script::LuaNumber::consumeCeilCarry(), 1)
 #undef l_sprintf
 #define l_sprintf(s, sz, f, i) metatopia::script::luaSprintf((s), (sz), (f), (i))
 #undef lua_pointer2str

@@ -436,31 +436,47 @@ int safeWrap(lua_State *L)
     return 1;
 }
 
-// load: text chunks only (mode "t" forced), so no bytecode ever reaches the VM.
+// load: text chunks only (mode "t" forced), so no bytecode ever reaches the VM. A reader
+// function's pieces are joined first, so every chunk's text is known (see recordChunk).
 int safeLoad(lua_State *L)
 {
     const int hasEnv = !lua_isnone(L, 4);
-    int status;
-    size_t len;
-    if (const char *s = lua_tolstring(L, 1, &len); s != nullptr && lua_type(L, 1) == LUA_TSTRING) {
-        const char *name = luaL_optstring(L, 2, s);
-        LuaCompileScope compiling;
-        status = luaL_loadbufferx(L, s, len, name, "t");
+    std::string text;
+    std::string name;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        std::size_t len;
+        const char *s = lua_tolstring(L, 1, &len);
+        text.assign(s, len);
+        name = luaL_optstring(L, 2, s);
     } else {
-        const char *name = luaL_optstring(L, 2, "=(load)");
+        name = luaL_optstring(L, 2, "=(load)");
         luaL_checktype(L, 1, LUA_TFUNCTION);
-        // Reuse the original load for function readers; mode fixed to "t".
-        lua_pushvalue(L, lua_upvalueindex(2));
-        lua_pushvalue(L, 1);
-        lua_pushstring(L, name);
-        lua_pushliteral(L, "t");
-        if (hasEnv)
-            lua_pushvalue(L, 4);
+        for (;;) {
+            lua_pushvalue(L, 1);
+            lua_call(L, 0, 1);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "reader function must return a string");
+            std::size_t len;
+            const char *piece = lua_tolstring(L, -1, &len);
+            if (len == 0) {
+                lua_pop(L, 1);
+                break;
+            }
+            text.append(piece, len);
+            lua_pop(L, 1);
+        }
+    }
+    int status;
+    {
         LuaCompileScope compiling;
-        lua_call(L, hasEnv ? 4 : 3, 2);
-        return 2;
+        status = luaL_loadbufferx(L, text.data(), text.size(), name.c_str(), "t");
     }
     if (status == LUA_OK) {
+        recordChunk(L, sandboxOf(L), name, std::move(text));
         if (hasEnv) {
             lua_pushvalue(L, 4);
             if (!lua_setupvalue(L, -2, 1))
@@ -522,6 +538,15 @@ void disableEvent(lua_State *L, TMS event, const char *name)
 
 } // namespace
 
+void recordChunk(lua_State *L, LuaSandbox &sandbox, std::string name, std::string source)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, ChunkRegistryKey);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(sandbox.chunks.size()) + 1);
+    lua_pop(L, 1);
+    sandbox.chunks.emplace_back(std::move(name), std::move(source));
+}
+
 std::string memoryMessage(const LuaSandbox &sandbox)
 {
     const std::string where = sandbox.context->memoryWhere.empty()
@@ -581,6 +606,9 @@ void openSandboxedLibs(lua_State *L, LuaSandbox &sandbox)
     lua_pushnil(L);
     lua_setfield(L, -2, "dump"); // bytecode is never produced or accepted
     lua_pop(L, 2);
+
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, ChunkRegistryKey);
 
     disableEvent(L, TM_GC, "__gc (disabled in Metatopia)");
     disableEvent(L, TM_MODE, "__mode (disabled in Metatopia)");

@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace metatopia::script {
 
@@ -29,7 +31,15 @@ struct LuaSandbox
     std::size_t memoryLimit = 0;
     std::size_t maxStringBytes = 0;
     const LuaArena *arena = nullptr;
+    // Every chunk compiled in this VM (host loads and the script's own load() calls): the
+    // state serialiser refers to functions by chunk and position, and recompiles these.
+    std::vector<std::pair<std::string, std::string>> chunks;
 };
+
+// Registry field holding the main function of every chunk, in the order of `chunks`.
+inline constexpr const char *ChunkRegistryKey = "metatopia.chunks";
+// Records a just-compiled chunk (its main function on top of the stack).
+void recordChunk(lua_State *L, LuaSandbox &sandbox, std::string name, std::string source);
 
 // The message of a memory or string-size breach, with the script position when known.
 std::string memoryMessage(const LuaSandbox &sandbox);

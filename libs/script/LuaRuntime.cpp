@@ -19,6 +19,7 @@ namespace metatopia::script {
 namespace {
 
 thread_local LuaRunContext *t_context = nullptr;
+thread_local bool t_ceilCarry = false;
 
 using u128 = unsigned __int128;
 
@@ -28,6 +29,19 @@ std::uint64_t magnitude(std::int64_t v) noexcept
 }
 
 } // namespace
+
+void LuaNumber::setCeilCarry() noexcept
+{
+    t_ceilCarry = true;
+}
+
+std::int64_t LuaNumber::consumeCeilCarry() noexcept
+{
+    if (!t_ceilCarry) [[likely]]
+        return 0;
+    t_ceilCarry = false;
+    return 1;
+}
 
 LuaRunContext *currentContext() noexcept
 {
@@ -184,7 +198,7 @@ std::int64_t numberError(lua_State *L, const char *what, std::int64_t fallback)
     return fallback;
 }
 
-std::int64_t LuaNumber::outOfRange(bool negative) noexcept
+std::int64_t LuaNumber::outOfRange(bool negative)
 {
     return numberError(nullptr,
                        "integer out of the fixed-point range (about +-2.1e9) in a conversion "
@@ -192,7 +206,7 @@ std::int64_t LuaNumber::outOfRange(bool negative) noexcept
                        negative ? INT64_MIN : INT64_MAX);
 }
 
-LuaNumber operator+(LuaNumber a, LuaNumber b) noexcept
+LuaNumber operator+(LuaNumber a, LuaNumber b)
 {
     std::int64_t r;
     if (__builtin_add_overflow(a.raw, b.raw, &r)) [[unlikely]] {
@@ -201,7 +215,7 @@ LuaNumber operator+(LuaNumber a, LuaNumber b) noexcept
     return LuaNumber::fromRaw(r);
 }
 
-LuaNumber operator-(LuaNumber a, LuaNumber b) noexcept
+LuaNumber operator-(LuaNumber a, LuaNumber b)
 {
     std::int64_t r;
     if (__builtin_sub_overflow(a.raw, b.raw, &r)) [[unlikely]] {
@@ -210,7 +224,7 @@ LuaNumber operator-(LuaNumber a, LuaNumber b) noexcept
     return LuaNumber::fromRaw(r);
 }
 
-LuaNumber operator*(LuaNumber a, LuaNumber b) noexcept
+LuaNumber operator*(LuaNumber a, LuaNumber b)
 {
     const __int128 p = static_cast<__int128>(a.raw) * b.raw;
     const __int128 r = (p + (static_cast<__int128>(1) << 31) - (p < 0 ? 1 : 0)) >> 32;
@@ -220,7 +234,7 @@ LuaNumber operator*(LuaNumber a, LuaNumber b) noexcept
     return LuaNumber::fromRaw(static_cast<std::int64_t>(r));
 }
 
-LuaNumber operator/(LuaNumber a, LuaNumber b) noexcept
+LuaNumber operator/(LuaNumber a, LuaNumber b)
 {
     if (b.raw == 0) {
         return LuaNumber::fromRaw(quietNumberError("attempt to divide by zero", (a.raw < 0 ? LuaNumber::fromRaw(INT64_MIN) : LuaNumber::huge()).raw));
@@ -720,7 +734,7 @@ std::size_t LuaArena::classBytes(int cls) noexcept
     return std::size_t(1) << (cls - SmallClasses + 11);
 }
 
-void *LuaArena::alloc(std::size_t nsize)
+void *LuaArena::alloc(std::size_t nsize, bool identity)
 {
     const int cls = classOf(nsize);
     if (cls >= ClassCount)
@@ -736,7 +750,9 @@ void *LuaArena::alloc(std::size_t nsize)
         block = m_base + m_top;
         m_top += bytes;
     }
-    const std::uint64_t id = m_nextId++;
+    // Only objects that can be table keys get an identity: internal blocks (stacks, arrays,
+    // call frames) differ between a VM and its restored copy and must not shift the numbering.
+    const std::uint64_t id = identity ? m_nextId++ : 0;
     std::memcpy(block, &id, 8);
     return block + 8;
 }
@@ -772,7 +788,9 @@ void *LuaArena::allocate(void *ud, void *ptr, std::size_t osize, std::size_t nsi
             noteAllocationFailure();
             return nullptr;
         }
-        void *p = self->alloc(nsize);
+        const bool identity = osize == LUA_TTABLE || osize == LUA_TFUNCTION
+            || osize == LUA_TTHREAD || osize == LUA_TUSERDATA;
+        void *p = self->alloc(nsize, identity);
         if (p)
             self->m_used += nsize;
         else {
@@ -789,7 +807,7 @@ void *LuaArena::allocate(void *ud, void *ptr, std::size_t osize, std::size_t nsi
         self->m_used = self->m_used - osize + nsize;
         return ptr;
     }
-    void *p = self->alloc(nsize);
+    void *p = self->alloc(nsize, false);
     if (p == nullptr) {
         if (nsize < osize) {
             // Shrinking must not fail: keep the bigger block (safe to file under a smaller

@@ -48,7 +48,7 @@ public:
     }
 
 private:
-    void *alloc(std::size_t nsize);
+    void *alloc(std::size_t nsize, bool identity);
     void release(void *p, std::size_t osize);
     static int classOf(std::size_t size) noexcept;
     static std::size_t classBytes(int cls) noexcept;

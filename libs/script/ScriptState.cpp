@@ -1,21 +1,836 @@
 // SPDX-FileCopyrightText: 2026 The Metatopia developers
 // SPDX-License-Identifier: AGPL-3.0-or-later
+//
+// Serialisation of a whole VM. The walk starts at the registry (which holds the globals and the
+// main functions of all chunks) and the string metatable, visits objects breadth first in the
+// order of their slots, and numbers them in that order, so the same state always gives the same
+// bytes. Tables are stored slot by slot (array part, every hash node with its key, value and
+// collision link, the free pointer): a restored table has exactly the original layout, so
+// pairs() visits keys in the same order. Objects keep their identity numbers (the arena header),
+// which is what tables hash objects by. Functions are stored as (chunk, position of the
+// prototype) and rebuilt by recompiling the kept sources; library objects by their name.
+
 #include "script/ScriptVm.h"
 
 #include "script/ScriptVmImpl.h"
 
+#include "lauxlib.h"
+#include "ldebug.h"
+#include "lfunc.h"
+#include "lgc.h"
+#include "lstate.h"
+#include "lstring.h"
+#include "ltable.h"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <functional>
+
 namespace metatopia {
+
+using namespace script;
+
+namespace {
+
+constexpr char Magic[4] = {'M', 'T', 'L', 'S'};
+constexpr std::uint32_t Version = 1;
+
+enum class Kind : std::uint8_t {
+    Table = 1,
+    String = 2,
+    LuaClosure = 3,
+    UpValue = 4,
+    CClosure = 5,
+    Thread = 6,
+    Userdata = 7,
+};
+
+class Writer
+{
+public:
+    QByteArray bytes;
+    void u8(std::uint8_t v) { bytes.append(static_cast<char>(v)); }
+    void u32(std::uint32_t v)
+    {
+        for (int i = 0; i < 4; ++i)
+            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void u64(std::uint64_t v)
+    {
+        for (int i = 0; i < 8; ++i)
+            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void str(std::string_view s)
+    {
+        u32(static_cast<std::uint32_t>(s.size()));
+        bytes.append(s.data(), static_cast<qsizetype>(s.size()));
+    }
+};
+
+class Reader
+{
+public:
+    explicit Reader(const QByteArray &b)
+        : m_bytes(b)
+    {
+    }
+    bool ok() const { return m_ok; }
+    std::uint8_t u8()
+    {
+        if (m_pos + 1 > static_cast<std::size_t>(m_bytes.size())) {
+            m_ok = false;
+            return 0;
+        }
+        return static_cast<std::uint8_t>(m_bytes[static_cast<qsizetype>(m_pos++)]);
+    }
+    std::uint32_t u32()
+    {
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i)
+            v |= std::uint32_t(u8()) << (8 * i);
+        return v;
+    }
+    std::uint64_t u64()
+    {
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i)
+            v |= std::uint64_t(u8()) << (8 * i);
+        return v;
+    }
+    std::string str()
+    {
+        const std::uint32_t n = u32();
+        if (!m_ok || n > static_cast<std::size_t>(m_bytes.size()) - m_pos) {
+            m_ok = false;
+            return {};
+        }
+        std::string s(m_bytes.constData() + m_pos, n);
+        m_pos += n;
+        return s;
+    }
+
+private:
+    const QByteArray &m_bytes;
+    std::size_t m_pos = 0;
+    bool m_ok = true;
+};
+
+// Proto -> (chunk, path of child indices) for every function of every chunk.
+using ProtoPath = std::pair<std::uint32_t, std::vector<std::uint32_t>>;
+
+void collectProtos(Proto *p, ProtoPath path, std::map<const Proto *, ProtoPath> &out)
+{
+    out.emplace(p, path);
+    for (int i = 0; i < p->sizep; ++i) {
+        ProtoPath child = path;
+        child.second.push_back(static_cast<std::uint32_t>(i));
+        collectProtos(p->p[i], child, out);
+    }
+}
+
+std::uint64_t idOfObject(const GCObject *o)
+{
+    if (o->tt == LUA_VTHREAD) {
+        std::uint64_t id;
+        std::memcpy(&id, reinterpret_cast<const char *>(o) - 8, 8);
+        return id;
+    }
+    std::uint64_t id;
+    std::memcpy(&id, reinterpret_cast<const char *>(o) - 8, 8);
+    return id;
+}
+
+class Encoder
+{
+public:
+    Encoder(lua_State *L, const ScriptVm::Impl &impl)
+        : m_L(L)
+        , m_impl(impl)
+    {
+        lua_getfield(L, LUA_REGISTRYINDEX, ChunkRegistryKey);
+        const int t = lua_gettop(L);
+        for (std::size_t i = 0; i < impl.chunks().size(); ++i) {
+            lua_rawgeti(L, t, static_cast<lua_Integer>(i) + 1);
+            if (lua_type(L, -1) == LUA_TFUNCTION && !lua_iscfunction(L, -1)) {
+                const LClosure *cl = clLvalue(s2v(L->top - 1));
+                collectProtos(cl->p, {static_cast<std::uint32_t>(i), {}}, m_protos);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+
+    QByteArray run()
+    {
+        Writer head;
+        head.bytes.append(Magic, 4);
+        head.u32(Version);
+        const LuaRandom &random = m_impl.sandbox.random;
+        head.u64(random.hostSeed);
+        for (std::uint64_t s : random.s)
+            head.u64(s);
+        head.u64(m_impl.arena.nextId());
+        head.u8(m_impl.suspended ? 1 : 0);
+        head.str(m_impl.reason);
+        head.u32(static_cast<std::uint32_t>(m_impl.hostFunctions.size()));
+        for (const auto &n : m_impl.hostFunctions)
+            head.str(n);
+        head.u32(static_cast<std::uint32_t>(m_impl.chunks().size()));
+        for (const auto &[name, source] : m_impl.chunks()) {
+            head.str(name);
+            head.str(source);
+        }
+        global_State *g = G(m_L);
+        TValue strmt;
+        if (g->mt[LUA_TSTRING]) {
+            sethvalue(m_L, &strmt, g->mt[LUA_TSTRING]);
+        } else {
+            setnilvalue(&strmt);
+        }
+        value(head, &g->l_registry);
+        value(head, &strmt);
+
+        Writer body;
+        while (m_next < m_order.size())
+            object(body, m_order[m_next++]);
+        head.u32(static_cast<std::uint32_t>(m_order.size()));
+        head.bytes.append(body.bytes);
+        head.u8(m_unsupported ? 1 : 0);
+        head.str(m_unsupportedWhat);
+        return head.bytes;
+    }
+
+private:
+    std::uint32_t ref(GCObject *o)
+    {
+        auto [it, inserted] = m_index.emplace(o, static_cast<std::uint32_t>(m_order.size() + 1));
+        if (inserted)
+            m_order.push_back(o);
+        return it->second;
+    }
+
+    void unsupported(const char *what)
+    {
+        if (!m_unsupported) {
+            m_unsupported = true;
+            m_unsupportedWhat = what;
+        }
+    }
+
+    void value(Writer &w, const TValue *v)
+    {
+        const std::uint8_t tt = rawtt(v);
+        w.u8(tt);
+        switch (ttypetag(v)) {
+        case LUA_VNUMINT:
+            w.u64(static_cast<std::uint64_t>(ivalue(v)));
+            break;
+        case LUA_VNUMFLT:
+            w.u64(static_cast<std::uint64_t>(fltvalue(v).raw));
+            break;
+        case LUA_VLCF: {
+            const auto it = m_impl.builtins.names.find(reinterpret_cast<const void *>(fvalue(v)));
+            if (it == m_impl.builtins.names.end()) {
+                unsupported("a C function outside the libraries");
+                w.str("?");
+            } else {
+                w.str(it->second);
+            }
+            break;
+        }
+        case LUA_VLIGHTUSERDATA:
+            unsupported("a light userdata");
+            break;
+        default:
+            if (iscollectable(v))
+                w.u32(ref(gcvalue(v)));
+            break;
+        }
+    }
+
+    void object(Writer &w, GCObject *o)
+    {
+        const auto builtin = m_impl.builtins.names.find(o);
+        switch (o->tt) {
+        case LUA_VTABLE: {
+            Table *t = gco2t(o);
+            w.u8(static_cast<std::uint8_t>(Kind::Table));
+            w.u64(idOfObject(o));
+            w.str(builtin != m_impl.builtins.names.end() ? builtin->second : std::string());
+            // Only the array-size bit: the rest caches absent metamethods, filled by lookups
+            // (the collector's too), so it depends on collector timing, not on behaviour.
+            w.u8(t->flags & BITRAS);
+            w.u8(t->lsizenode);
+            w.u32(t->alimit);
+            const unsigned int asize = luaH_realasize(t);
+            w.u32(asize);
+            const bool dummy = isdummy(t);
+            w.u8(dummy ? 1 : 0);
+            w.u32(dummy ? 0 : static_cast<std::uint32_t>(t->lastfree - t->node));
+            TValue mt;
+            if (t->metatable) {
+                sethvalue(m_L, &mt, t->metatable);
+            } else {
+                setnilvalue(&mt);
+            }
+            value(w, &mt);
+            for (unsigned int i = 0; i < asize; ++i)
+                value(w, &t->array[i]);
+            if (!dummy) {
+                const int size = sizenode(t);
+                for (int i = 0; i < size; ++i) {
+                    Node *n = gnode(t, i);
+                    // An empty slot's collectable key is dead or not depending on whether
+                    // the collector has passed yet, which is not behaviour: store it as dead.
+                    if (keytt(n) == LUA_TDEADKEY
+                        || (isempty(gval(n)) && (keytt(n) & BIT_ISCOLLECTABLE))) {
+                        w.u8(LUA_TDEADKEY);
+                    } else {
+                        TValue k;
+                        getnodekey(m_L, &k, n);
+                        value(w, &k);
+                    }
+                    value(w, gval(n));
+                    w.u32(static_cast<std::uint32_t>(gnext(n)));
+                }
+            }
+            break;
+        }
+        case LUA_VSHRSTR:
+        case LUA_VLNGSTR: {
+            TString *ts = gco2ts(o);
+            w.u8(static_cast<std::uint8_t>(Kind::String));
+            w.str(std::string_view(getstr(ts), tsslen(ts)));
+            break;
+        }
+        case LUA_VLCL: {
+            LClosure *cl = gco2lcl(o);
+            w.u8(static_cast<std::uint8_t>(Kind::LuaClosure));
+            w.u64(idOfObject(o));
+            const auto it = m_protos.find(cl->p);
+            if (it == m_protos.end()) {
+                unsupported("a function of an unknown chunk");
+                w.u32(0xffffffffu);
+                w.u32(0);
+            } else {
+                w.u32(it->second.first);
+                w.u32(static_cast<std::uint32_t>(it->second.second.size()));
+                for (std::uint32_t i : it->second.second)
+                    w.u32(i);
+            }
+            w.u8(cl->nupvalues);
+            for (int i = 0; i < cl->nupvalues; ++i)
+                w.u32(cl->upvals[i] ? ref(obj2gco(cl->upvals[i])) : 0);
+            break;
+        }
+        case LUA_VUPVAL: {
+            UpVal *uv = gco2upv(o);
+            w.u8(static_cast<std::uint8_t>(Kind::UpValue));
+            w.u64(idOfObject(o));
+            const bool open = uv->v != &uv->u.value;
+            if (open)
+                unsupported("a suspended coroutine (open upvalue)");
+            w.u8(open ? 1 : 0);
+            value(w, uv->v);
+            break;
+        }
+        case LUA_VCCL: {
+            CClosure *cl = gco2ccl(o);
+            w.u8(static_cast<std::uint8_t>(Kind::CClosure));
+            w.u64(idOfObject(o));
+            if (builtin != m_impl.builtins.names.end()) {
+                w.str(builtin->second);
+            } else {
+                unsupported("a C closure made at run time (an iterator or coroutine.wrap)");
+                w.str(std::string());
+                w.u8(cl->nupvalues);
+                for (int i = 0; i < cl->nupvalues; ++i)
+                    value(w, &cl->upvalue[i]);
+            }
+            break;
+        }
+        case LUA_VTHREAD: {
+            lua_State *th = gco2th(o);
+            w.u8(static_cast<std::uint8_t>(Kind::Thread));
+            w.u64(idOfObject(o));
+            if (builtin != m_impl.builtins.names.end()) {
+                w.str(builtin->second);
+            } else {
+                unsupported("a coroutine");
+                w.str(std::string());
+                w.u8(th->status);
+                const auto used = static_cast<std::uint32_t>(th->top - th->stack);
+                w.u32(used);
+                for (StkId p = th->stack; p < th->top; ++p)
+                    value(w, s2v(p));
+                for (CallInfo *ci = th->ci; ci != nullptr && ci != &th->base_ci; ci = ci->previous) {
+                    w.u32(static_cast<std::uint32_t>(ci->func - th->stack));
+                    if (isLua(ci))
+                        w.u32(static_cast<std::uint32_t>(
+                            ci->u.l.savedpc - ci_func(ci)->p->code));
+                }
+            }
+            break;
+        }
+        default:
+            w.u8(static_cast<std::uint8_t>(Kind::Userdata));
+            unsupported("a userdata");
+            break;
+        }
+    }
+
+    lua_State *m_L;
+    const ScriptVm::Impl &m_impl;
+    std::map<const Proto *, ProtoPath> m_protos;
+    std::map<const GCObject *, std::uint32_t> m_index;
+    std::vector<GCObject *> m_order;
+    std::size_t m_next = 0;
+    bool m_unsupported = false;
+    std::string m_unsupportedWhat;
+};
+
+// A decoded value: the raw type tag plus payload (object index or builtin name).
+struct Encoded
+{
+    std::uint8_t tt = LUA_VNIL;
+    std::uint64_t bits = 0;
+    std::uint32_t ref = 0;
+    std::string name;
+};
+
+Encoded readValue(Reader &r)
+{
+    Encoded e;
+    e.tt = r.u8();
+    switch (e.tt & 0x3f) {
+    case LUA_VNUMINT:
+    case LUA_VNUMFLT:
+        e.bits = r.u64();
+        break;
+    case LUA_VLCF:
+        e.name = r.str();
+        break;
+    case LUA_VLIGHTUSERDATA:
+        break;
+    default:
+        if (e.tt & BIT_ISCOLLECTABLE)
+            e.ref = r.u32();
+        break;
+    }
+    return e;
+}
+
+struct Record
+{
+    Kind kind{};
+    std::uint64_t id = 0;
+    std::string name; // builtin name, or string contents
+    // Tables
+    std::uint8_t flags = 0, lsizenode = 0, dummy = 1;
+    std::uint32_t alimit = 0, asize = 0, lastfree = 0;
+    Encoded metatable;
+    std::vector<Encoded> array;
+    struct NodeRec
+    {
+        Encoded key, value;
+        std::int32_t next = 0;
+    };
+    std::vector<NodeRec> nodes;
+    // Closures and upvalues
+    std::uint32_t chunk = 0;
+    std::vector<std::uint32_t> path;
+    std::vector<std::uint32_t> upvals;
+    Encoded upvalue;
+    GCObject *object = nullptr;
+};
+
+} // namespace
+
+void ScriptVm::Impl::buildBuiltins()
+{
+    builtins = {};
+    LuaRunScope scope(context, L);
+    std::function<void(const TValue *, const std::string &)> visit =
+        [&](const TValue *v, const std::string &path) {
+            const void *key = nullptr;
+            if (ttislcf(v))
+                key = reinterpret_cast<const void *>(fvalue(v));
+            else if (ttistable(v) || ttisCclosure(v) || ttisthread(v))
+                key = gcvalue(v);
+            else
+                return;
+            if (!builtins.names.emplace(key, path).second)
+                return;
+            builtins.objects.emplace(path, *v);
+            if (!ttistable(v))
+                return;
+            // Children in the order of their names, so every VM names them alike.
+            Table *t = hvalue(v);
+            std::vector<std::pair<std::string, TValue>> children;
+            TValue k;
+            const unsigned int asize = luaH_realasize(t);
+            for (unsigned int i = 0; i < asize; ++i)
+                if (!isempty(&t->array[i]))
+                    children.emplace_back("#" + std::to_string(i + 1), t->array[i]);
+            if (!isdummy(t)) {
+                for (int i = 0; i < sizenode(t); ++i) {
+                    Node *n = gnode(t, i);
+                    if (isempty(gval(n)) || keytt(n) == LUA_TDEADKEY)
+                        continue;
+                    getnodekey(L, &k, n);
+                    if (ttisstring(&k))
+                        children.emplace_back(std::string(getstr(tsvalue(&k)), tsslen(tsvalue(&k))),
+                                              *gval(n));
+                    else if (ttisinteger(&k))
+                        children.emplace_back("#" + std::to_string(ivalue(&k)), *gval(n));
+                }
+            }
+            std::sort(children.begin(), children.end(),
+                      [](const auto &a, const auto &b) { return a.first < b.first; });
+            for (const auto &[name, child] : children)
+                visit(&child, path + "/" + name);
+        };
+    visit(&G(L)->l_registry, "R");
+    if (Table *mt = G(L)->mt[LUA_TSTRING]) {
+        TValue v;
+        sethvalue(L, &v, mt);
+        visit(&v, "S");
+    }
+}
 
 QByteArray ScriptVm::serialize() const
 {
-    return {};
+    if (d->L == nullptr)
+        return {};
+    LuaRunScope scope(d->context, d->L);
+    Encoder encoder(d->L, *d);
+    return encoder.run();
 }
 
-std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &, ScriptLimits, std::string *error)
+std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptLimits limits,
+                                                std::string *error)
 {
-    if (error)
-        *error = "not implemented yet";
-    return nullptr;
+    const auto fail = [&](std::string message) -> std::unique_ptr<ScriptVm> {
+        if (error)
+            *error = std::move(message);
+        return nullptr;
+    };
+    if (bytes.size() < 8 || std::memcmp(bytes.constData(), Magic, 4) != 0)
+        return fail("not a Metatopia script state");
+    Reader r(bytes);
+    for (int i = 0; i < 4; ++i)
+        r.u8();
+    if (r.u32() != Version)
+        return fail("unsupported script state version");
+    const std::uint64_t hostSeed = r.u64();
+    std::array<std::uint64_t, 4> randomState{};
+    for (auto &s : randomState)
+        s = r.u64();
+    const std::uint64_t nextId = r.u64();
+    const bool suspended = r.u8() != 0;
+    std::string reason = r.str();
+    const std::uint32_t hostCount = r.u32();
+    if (!r.ok() || hostCount > static_cast<std::uint32_t>(bytes.size()))
+        return fail("corrupt script state (host functions)");
+    std::vector<std::string> hostFunctions;
+    for (std::uint32_t i = 0; i < hostCount && r.ok(); ++i)
+        hostFunctions.push_back(r.str());
+    const std::uint32_t chunkCount = r.u32();
+    if (!r.ok() || chunkCount > static_cast<std::uint32_t>(bytes.size()))
+        return fail("corrupt script state (chunks)");
+    std::vector<std::pair<std::string, std::string>> chunks;
+    for (std::uint32_t i = 0; i < chunkCount && r.ok(); ++i) {
+        std::string name = r.str();
+        std::string source = r.str();
+        chunks.emplace_back(std::move(name), std::move(source));
+    }
+    const Encoded registryValue = readValue(r);
+    const Encoded stringMeta = readValue(r);
+    const std::uint32_t count = r.u32();
+    if (!r.ok() || count > static_cast<std::uint32_t>(bytes.size()))
+        return fail("corrupt script state (objects)");
+
+    std::vector<Record> records(count);
+    for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+        Record &rec = records[i];
+        rec.kind = static_cast<Kind>(r.u8());
+        switch (rec.kind) {
+        case Kind::Table: {
+            rec.id = r.u64();
+            rec.name = r.str();
+            rec.flags = r.u8();
+            rec.lsizenode = r.u8();
+            rec.alimit = r.u32();
+            rec.asize = r.u32();
+            rec.dummy = r.u8();
+            rec.lastfree = r.u32();
+            rec.metatable = readValue(r);
+            if (rec.asize > static_cast<std::uint32_t>(bytes.size()) || rec.lsizenode > 30)
+                return fail("corrupt script state (table sizes)");
+            for (std::uint32_t k = 0; k < rec.asize && r.ok(); ++k)
+                rec.array.push_back(readValue(r));
+            if (!rec.dummy) {
+                const std::uint32_t n = 1u << rec.lsizenode;
+                if (n > static_cast<std::uint32_t>(bytes.size()))
+                    return fail("corrupt script state (table sizes)");
+                for (std::uint32_t k = 0; k < n && r.ok(); ++k) {
+                    Record::NodeRec node;
+                    node.key = readValue(r);
+                    node.value = readValue(r);
+                    node.next = static_cast<std::int32_t>(r.u32());
+                    rec.nodes.push_back(std::move(node));
+                }
+            }
+            break;
+        }
+        case Kind::String:
+            rec.name = r.str();
+            break;
+        case Kind::LuaClosure: {
+            rec.id = r.u64();
+            rec.chunk = r.u32();
+            const std::uint32_t depth = r.u32();
+            if (depth > 1000)
+                return fail("corrupt script state (function path)");
+            for (std::uint32_t k = 0; k < depth; ++k)
+                rec.path.push_back(r.u32());
+            const std::uint8_t n = r.u8();
+            for (std::uint8_t k = 0; k < n; ++k)
+                rec.upvals.push_back(r.u32());
+            break;
+        }
+        case Kind::UpValue:
+            rec.id = r.u64();
+            if (r.u8() != 0)
+                return fail("cannot restore a suspended coroutine (not supported yet)");
+            rec.upvalue = readValue(r);
+            break;
+        case Kind::CClosure:
+        case Kind::Thread:
+            rec.id = r.u64();
+            rec.name = r.str();
+            if (rec.name.empty())
+                return fail(rec.kind == Kind::Thread
+                                ? "cannot restore a coroutine (not supported yet)"
+                                : "cannot restore a C closure made at run time (not supported yet)");
+            break;
+        default:
+            return fail("cannot restore this object (userdata or unknown kind)");
+        }
+    }
+    const bool unsupported = r.u8() != 0;
+    const std::string unsupportedWhat = r.str();
+    if (!r.ok())
+        return fail("corrupt script state (truncated)");
+    if (unsupported)
+        return fail("cannot restore " + unsupportedWhat + " (not supported yet)");
+
+    auto vm = std::make_unique<ScriptVm>(limits, hostSeed);
+    Impl &d = *vm->d;
+    if (d.L == nullptr)
+        return fail("could not create the Lua state");
+    vm->setHostFunctions(hostFunctions);
+    lua_State *L = d.L;
+    LuaRunScope scope(d.context, L);
+    lua_gc(L, LUA_GCCOLLECT);
+    lua_gc(L, LUA_GCSTOP);
+    // Building the state must not stop at the script's memory limit halfway.
+    d.arena.setLimit(std::max<std::size_t>(limits.memoryBytes * 2, limits.memoryBytes + (8u << 20)));
+
+    // Recompile every chunk (not run): their prototypes are the functions' code.
+    std::vector<Proto *> mains;
+    if (!lua_checkstack(L, static_cast<int>(chunks.size()) + 16))
+        return fail("too many chunks");
+    for (const auto &[name, source] : chunks) {
+        int status;
+        {
+            LuaCompileScope compiling;
+            status = luaL_loadbufferx(L, source.data(), source.size(), name.c_str(), "t");
+        }
+        if (status != LUA_OK)
+            return fail("a kept chunk no longer compiles: " + std::string(lua_tostring(L, -1)));
+        mains.push_back(clLvalue(s2v(L->top - 1))->p);
+        d.sandbox.chunks.emplace_back(name, source);
+    }
+
+    const auto builtinOf = [&](const std::string &name) -> const TValue * {
+        const auto it = d.builtins.objects.find(name);
+        return it == d.builtins.objects.end() ? nullptr : &it->second;
+    };
+    // Phase 1: create every object (the collector is stopped, so nothing is lost meanwhile).
+    for (Record &rec : records) {
+        switch (rec.kind) {
+        case Kind::Table:
+            if (!rec.name.empty()) {
+                const TValue *b = builtinOf(rec.name);
+                if (b == nullptr || !ttistable(b))
+                    return fail("unknown library table " + rec.name);
+                rec.object = gcvalue(b);
+            } else {
+                rec.object = obj2gco(luaH_new(L));
+            }
+            break;
+        case Kind::String:
+            rec.object = obj2gco(luaS_newlstr(L, rec.name.data(), rec.name.size()));
+            break;
+        case Kind::LuaClosure: {
+            if (rec.chunk >= mains.size())
+                return fail("corrupt script state (chunk index)");
+            Proto *p = mains[rec.chunk];
+            for (std::uint32_t i : rec.path) {
+                if (i >= static_cast<std::uint32_t>(p->sizep))
+                    return fail("corrupt script state (function path)");
+                p = p->p[i];
+            }
+            if (rec.upvals.size() != static_cast<std::size_t>(p->sizeupvalues))
+                return fail("corrupt script state (upvalue count)");
+            LClosure *cl = luaF_newLclosure(L, static_cast<int>(rec.upvals.size()));
+            cl->p = p;
+            rec.object = obj2gco(cl);
+            break;
+        }
+        case Kind::UpValue: {
+            GCObject *o = luaC_newobj(L, LUA_VUPVAL, sizeof(UpVal));
+            UpVal *uv = gco2upv(o);
+            uv->v = &uv->u.value;
+            uv->tbc = 0;
+            setnilvalue(uv->v);
+            rec.object = o;
+            break;
+        }
+        case Kind::CClosure:
+        case Kind::Thread: {
+            const TValue *b = builtinOf(rec.name);
+            if (b == nullptr || !iscollectable(b))
+                return fail("unknown library object " + rec.name);
+            rec.object = gcvalue(b);
+            break;
+        }
+        default:
+            break;
+        }
+        if (rec.kind != Kind::String && rec.kind != Kind::Thread && rec.object != nullptr
+            && d.arena.contains(rec.object))
+            LuaArena::idOf(rec.object) = rec.id;
+    }
+
+    bool bad = false;
+    const auto decode = [&](const Encoded &e, TValue *out) {
+        out->tt_ = e.tt;
+        switch (e.tt & 0x3f) {
+        case LUA_VNUMINT:
+            out->value_.i = static_cast<lua_Integer>(e.bits);
+            break;
+        case LUA_VNUMFLT:
+            out->value_.n = LuaNumber::fromRaw(static_cast<std::int64_t>(e.bits));
+            break;
+        case LUA_VLCF: {
+            const TValue *b = builtinOf(e.name);
+            if (b == nullptr || !ttislcf(b)) {
+                bad = true;
+                setnilvalue(out);
+            } else {
+                *out = *b;
+            }
+            break;
+        }
+        default:
+            if (e.tt & BIT_ISCOLLECTABLE) {
+                if (e.ref == 0 || e.ref > records.size() || records[e.ref - 1].object == nullptr) {
+                    bad = true;
+                    setnilvalue(out);
+                } else {
+                    out->value_.gc = records[e.ref - 1].object;
+                    if (records[e.ref - 1].object->tt != (e.tt & 0x3f)
+                        && !(records[e.ref - 1].kind == Kind::String))
+                        bad = true;
+                }
+            } else {
+                out->value_.i = 0;
+            }
+            break;
+        }
+    };
+
+    // Phase 2: contents.
+    for (Record &rec : records) {
+        if (rec.kind == Kind::Table) {
+            Table *t = gco2t(rec.object);
+            // Empty the (library) table first so resizing has nothing to move.
+            for (unsigned int i = 0; i < luaH_realasize(t); ++i)
+                setempty(&t->array[i]);
+            if (!isdummy(t))
+                for (int i = 0; i < sizenode(t); ++i)
+                    setempty(gval(gnode(t, i)));
+            luaH_resize(L, t, rec.asize, rec.dummy ? 0 : (1u << rec.lsizenode));
+            if (luaH_realasize(t) != rec.asize
+                || (!rec.dummy && (isdummy(t) || t->lsizenode != rec.lsizenode)))
+                return fail("corrupt script state (table layout)");
+            t->alimit = rec.alimit;
+            t->flags = rec.flags;
+            if (luaH_realasize(t) != rec.asize)
+                return fail("corrupt script state (array size)");
+            for (std::uint32_t i = 0; i < rec.asize; ++i)
+                decode(rec.array[i], &t->array[i]);
+            if (!rec.dummy) {
+                if (rec.lastfree > rec.nodes.size())
+                    return fail("corrupt script state (free pointer)");
+                for (std::size_t i = 0; i < rec.nodes.size(); ++i) {
+                    Node *n = gnode(t, i);
+                    const auto &nr = rec.nodes[i];
+                    if (nr.key.tt == LUA_TDEADKEY) {
+                        keytt(n) = LUA_TDEADKEY;
+                        keyval(n).gc = nullptr;
+                    } else {
+                        TValue k;
+                        decode(nr.key, &k);
+                        setnodekey(L, n, &k);
+                    }
+                    decode(nr.value, gval(n));
+                    gnext(n) = nr.next;
+                }
+                t->lastfree = gnode(t, rec.lastfree);
+            }
+            TValue mt;
+            decode(rec.metatable, &mt);
+            t->metatable = ttistable(&mt) ? hvalue(&mt) : nullptr;
+        } else if (rec.kind == Kind::LuaClosure) {
+            LClosure *cl = gco2lcl(rec.object);
+            for (std::size_t i = 0; i < rec.upvals.size(); ++i) {
+                const std::uint32_t ref = rec.upvals[i];
+                if (ref == 0) {
+                    cl->upvals[i] = nullptr;
+                } else if (ref > records.size() || records[ref - 1].kind != Kind::UpValue) {
+                    return fail("corrupt script state (upvalue reference)");
+                } else {
+                    cl->upvals[i] = gco2upv(records[ref - 1].object);
+                }
+            }
+        } else if (rec.kind == Kind::UpValue) {
+            UpVal *uv = gco2upv(rec.object);
+            decode(rec.upvalue, uv->v);
+        }
+    }
+    if (bad)
+        return fail("corrupt script state (references)");
+    TValue reg;
+    decode(registryValue, &reg);
+    if (!ttistable(&reg) || hvalue(&reg) != hvalue(&G(L)->l_registry))
+        return fail("corrupt script state (registry)");
+    TValue smt;
+    decode(stringMeta, &smt);
+    G(L)->mt[LUA_TSTRING] = ttistable(&smt) ? hvalue(&smt) : nullptr;
+
+    lua_settop(L, 0);
+    d.sandbox.random.hostSeed = hostSeed;
+    d.sandbox.random.s = randomState;
+    d.arena.setNextId(nextId);
+    d.arena.setLimit(limits.memoryBytes);
+    d.suspended = suspended;
+    d.reason = std::move(reason);
+    lua_gc(L, LUA_GCRESTART);
+    return vm;
 }
 
 } // namespace metatopia

@@ -325,6 +325,7 @@ ScriptVm::Impl::Impl(ScriptLimits l, std::uint64_t seed)
         lua_pop(L, 1);
     }
     arena.setLimit(l.memoryBytes);
+    buildBuiltins();
 }
 
 ScriptVm::Impl::~Impl()
@@ -392,6 +393,7 @@ void ScriptVm::setHostFunctions(std::vector<std::string> names)
         lua_setglobal(d->L, name.c_str());
     }
     d->hostFunctions.insert(d->hostFunctions.end(), names.begin(), names.end());
+    d->buildBuiltins();
 }
 
 std::optional<std::string> ScriptVm::load(std::string_view source, std::string_view chunkName,
@@ -400,7 +402,6 @@ std::optional<std::string> ScriptVm::load(std::string_view source, std::string_v
     if (d->L == nullptr || d->suspended)
         return "script suspended: " + d->reason;
     LuaRunScope scope(d->context, d->L);
-    d->chunks.emplace_back(std::string(chunkName), std::string(source));
     const std::string name = "=" + std::string(chunkName);
     d->arena.limitHit = false;
     int status;
@@ -418,6 +419,7 @@ std::optional<std::string> ScriptVm::load(std::string_view source, std::string_v
         d->reason = message;
         return message;
     }
+    recordChunk(d->L, d->sandbox, name, std::string(source));
     return d->protectedCall(0, 0, host);
 }
 
@@ -499,12 +501,12 @@ void ScriptVm::resume()
 const std::string &ScriptVm::source() const
 {
     static const std::string empty;
-    return d->chunks.empty() ? empty : d->chunks.back().second;
+    return d->chunks().empty() ? empty : d->chunks().back().second;
 }
 
 const std::vector<std::pair<std::string, std::string>> &ScriptVm::chunks() const
 {
-    return d->chunks;
+    return d->chunks();
 }
 
 std::size_t ScriptVm::memoryUsed() const

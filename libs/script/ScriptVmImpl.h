@@ -9,6 +9,9 @@
 #include "script/LuaLibs.h"
 #include "script/LuaRuntime.h"
 
+#include "lobject.h"
+
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,7 +44,16 @@ struct ScriptVm::Impl
     lua_State *L = nullptr;
     ScriptHost *host = nullptr;
     std::vector<std::string> hostFunctions;
-    std::vector<std::pair<std::string, std::string>> chunks;
+    const std::vector<std::pair<std::string, std::string>> &chunks() const { return sandbox.chunks; }
+    // The objects of a fresh VM (library tables and C functions), named by their path from the
+    // registry: they exist in every VM, so the serialiser names them instead of storing them.
+    struct Builtins
+    {
+        std::map<const void *, std::string> names; // GC objects and light C functions
+        std::map<std::string, TValue> objects;
+    };
+    Builtins builtins;
+    void buildBuiltins();
     bool suspended = false;
     std::string reason;
 };
