@@ -1,0 +1,333 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// The chat app's window against a real metatopia-server process: the QML loads, a user registers
+// and chats by typing and clicking in the real UI, other users (plain ChatClients) see it, and a
+// screenshot of the window is saved as an artifact (METATOPIA_ARTIFACT_DIR/chat.png).
+
+#include "ui/ChatController.h"
+#include "ui/QuickSetup.h"
+
+#include <QDir>
+#include <QProcess>
+#include <QQmlApplicationEngine>
+#include <QQmlEngineExtensionPlugin>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+#include <memory>
+
+Q_IMPORT_QML_PLUGIN(Metatopia_UiPlugin)
+Q_IMPORT_QML_PLUGIN(Metatopia_CommonPlugin)
+Q_IMPORT_QML_PLUGIN(Metatopia_ChatPlugin)
+
+using namespace metatopia;
+
+namespace {
+
+constexpr int waitMs = 30000; // argon2id hashing on a loaded machine takes a while
+
+// A metatopia-server child process on an ephemeral loopback port.
+class ServerProcess
+{
+public:
+    explicit ServerProcess(const QString &dataDir)
+    {
+        m_process.setProgram(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"));
+        m_process.setArguments({QStringLiteral("--data-dir"), dataDir, QStringLiteral("--port"),
+                                QStringLiteral("0"), QStringLiteral("--wrong-password-delay"),
+                                QStringLiteral("0"), QStringLiteral("--name"),
+                                QStringLiteral("ui-test")});
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
+                         [this] { m_output += m_process.readAllStandardOutput(); });
+    }
+    ~ServerProcess()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.terminate();
+            if (!m_process.waitForFinished(5000))
+                m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+
+    // Starts the server and waits (bounded) for its "LISTENING <addr>:<port> ..." line.
+    bool start()
+    {
+        m_process.start();
+        if (!m_process.waitForStarted(10000))
+            return false;
+        static const QRegularExpression listening(
+            QStringLiteral("^LISTENING (\\S+):(\\d+)"), QRegularExpression::MultilineOption);
+        QRegularExpressionMatch match;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < waitMs && m_process.state() == QProcess::Running) {
+            match = listening.match(QString::fromUtf8(m_output));
+            if (match.hasMatch())
+                break;
+            QTest::qWait(20); // processes events: this is a bounded wait on the line, not a sleep
+        }
+        if (!match.hasMatch())
+            return false;
+        m_port = quint16(match.captured(2).toUInt());
+        return m_port != 0;
+    }
+    quint16 port() const { return m_port; }
+
+private:
+    QProcess m_process;
+    QByteArray m_output;
+    quint16 m_port = 0;
+};
+
+QQuickItem *findItem(QQuickWindow *window, const char *objectName)
+{
+    const QString name = QString::fromLatin1(objectName);
+    if (auto *item = window->findChild<QQuickItem *>(name))
+        return item;
+    return window->contentItem()->findChild<QQuickItem *>(name);
+}
+
+QPoint centerOf(QQuickItem *item)
+{
+    return item->mapToScene(QPointF(item->width() / 2, item->height() / 2)).toPoint();
+}
+
+} // namespace
+
+class TestChatApp : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void qmlLoads();
+    void loginAndChatThroughTheUi();
+    void cleanupTestCase();
+
+private:
+    QQuickWindow *loadWindow(ChatController &controller);
+    bool typeInto(QQuickWindow *window, const char *objectName, const QString &text);
+    bool click(QQuickWindow *window, const char *objectName);
+    std::unique_ptr<ChatClient> makeUser(const QString &name);
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<ServerProcess> m_server;
+    std::unique_ptr<QQmlApplicationEngine> m_engine;
+};
+
+void TestChatApp::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    applyQuickStyle();
+    // Any QML warning (a broken binding, a missing property) fails the test.
+    QTest::failOnWarning(QRegularExpression(QStringLiteral("\\.qml:\\d+")));
+}
+
+void TestChatApp::cleanupTestCase()
+{
+    m_engine.reset();
+    m_server.reset();
+}
+
+QQuickWindow *TestChatApp::loadWindow(ChatController &controller)
+{
+    m_engine = std::make_unique<QQmlApplicationEngine>();
+    prepareQmlEngine(*m_engine);
+    m_engine->setInitialProperties(
+        {{QStringLiteral("controller"), QVariant::fromValue(&controller)}});
+    m_engine->load(QUrl(QStringLiteral("qrc:/Metatopia/Chat/Main.qml")));
+    if (m_engine->rootObjects().isEmpty())
+        return nullptr;
+    return qobject_cast<QQuickWindow *>(m_engine->rootObjects().first());
+}
+
+bool TestChatApp::typeInto(QQuickWindow *window, const char *objectName, const QString &text)
+{
+    QQuickItem *field = findItem(window, objectName);
+    if (!field || !field->isVisible() || !field->isEnabled())
+        return false;
+    field->forceActiveFocus();
+    if (!field->hasActiveFocus())
+        return false;
+    // Qt 6.4 has keyClicks only for widgets: one key event per character.
+    for (const QChar c : text)
+        QTest::keyClick(window, c.toLatin1());
+    return field->property("text").toString().endsWith(text);
+}
+
+bool TestChatApp::click(QQuickWindow *window, const char *objectName)
+{
+    QQuickItem *item = findItem(window, objectName);
+    if (!item || !item->isVisible() || !item->isEnabled())
+        return false;
+    QTest::mouseClick(window, Qt::LeftButton, {}, centerOf(item));
+    return true;
+}
+
+std::unique_ptr<ChatClient> TestChatApp::makeUser(const QString &name)
+{
+    auto client = std::make_unique<ChatClient>(m_dir.filePath(QStringLiteral("clients/") + name));
+    client->setReconnectDelays(50, 500);
+    QSignalSpy loggedIn(client.get(), &ChatClient::loggedIn);
+    client->connectToServer(QStringLiteral("127.0.0.1"), m_server->port());
+    client->registerAccount(name, QStringLiteral("password of ") + name);
+    if (!loggedIn.wait(waitMs) && loggedIn.isEmpty())
+        return nullptr;
+    return client;
+}
+
+void TestChatApp::qmlLoads()
+{
+    ChatController controller(m_dir.filePath(QStringLiteral("clients/loadonly")));
+    QQuickWindow *window = loadWindow(controller);
+    QVERIFY(window);
+    QVERIFY(QTest::qWaitForWindowExposed(window));
+    // The login page is up with the form's fields; the chat page's parts exist but are hidden.
+    for (const char *name : {"hostField", "portField", "userField", "passwordField", "loginButton",
+                             "registerButton"}) {
+        QQuickItem *item = findItem(window, name);
+        QVERIFY2(item, name);
+        QVERIFY2(item->isVisible(), name);
+    }
+    QCOMPARE(findItem(window, "hostField")->property("text").toString(),
+             QStringLiteral("127.0.0.1"));
+    QVERIFY(findItem(window, "messageInput"));
+    QVERIFY(!findItem(window, "messageInput")->isVisible());
+
+    // Logging in without a password is refused in the form, before any network traffic.
+    QVERIFY(typeInto(window, "userField", QStringLiteral("nobody")));
+    QVERIFY(click(window, "loginButton"));
+    QTRY_VERIFY(!controller.loginError().isEmpty());
+    QCOMPARE(findItem(window, "loginError")->property("text").toString(), controller.loginError());
+    QCOMPARE(controller.connectionState(), ChatController::ConnectionState::Disconnected);
+
+    const QImage shot = window->grabWindow();
+    QVERIFY(!shot.isNull());
+    QVERIFY(QDir().mkpath(QStringLiteral(METATOPIA_ARTIFACT_DIR)));
+    QVERIFY(shot.save(QStringLiteral(METATOPIA_ARTIFACT_DIR "/chat-login.png")));
+    m_engine.reset();
+}
+
+void TestChatApp::loginAndChatThroughTheUi()
+{
+    m_server = std::make_unique<ServerProcess>(m_dir.filePath(QStringLiteral("server")));
+    QVERIFY2(m_server->start(), "metatopia-server did not print its LISTENING line");
+
+    // Bob and Carol are already talking in #general when Alice arrives.
+    auto bob = makeUser(QStringLiteral("bob"));
+    QVERIFY(bob);
+    auto carol = makeUser(QStringLiteral("carol"));
+    QVERIFY(carol);
+    for (ChatClient *c : {bob.get(), carol.get()}) {
+        QSignalSpy joined(c, &ChatClient::channelJoined);
+        c->joinChannel(QStringLiteral("#general"));
+        QTRY_VERIFY_WITH_TIMEOUT(!joined.isEmpty(), waitMs);
+    }
+    QSignalSpy bobAcks(bob.get(), &ChatClient::messageAcknowledged);
+    QSignalSpy carolAcks(carol.get(), &ChatClient::messageAcknowledged);
+    bob->sendToChannel(QStringLiteral("#general"), QStringLiteral("Morning! Is the new region up yet?"));
+    QTRY_VERIFY_WITH_TIMEOUT(bobAcks.count() == 1, waitMs);
+    carol->sendToChannel(QStringLiteral("#general"),
+                         QStringLiteral("Almost, the physics sim is still loading the terrain."));
+    QTRY_VERIFY_WITH_TIMEOUT(carolAcks.count() == 1, waitMs);
+    bob->sendToChannel(QStringLiteral("#general"), QStringLiteral("Great, I'll bring the boat."));
+    QTRY_VERIFY_WITH_TIMEOUT(bobAcks.count() == 2, waitMs);
+
+    ChatController controller(m_dir.filePath(QStringLiteral("clients/alice")));
+    controller.setPort(m_server->port());
+    QQuickWindow *window = loadWindow(controller);
+    QVERIFY(window);
+    window->requestActivate();
+    QVERIFY(QTest::qWaitForWindowActive(window));
+
+    // Alice creates her account in the login form.
+    QCOMPARE(findItem(window, "portField")->property("text").toString(),
+             QString::number(m_server->port()));
+    QVERIFY(typeInto(window, "userField", QStringLiteral("alice")));
+    QVERIFY(typeInto(window, "passwordField", QStringLiteral("correct horse battery")));
+    QVERIFY(click(window, "registerButton"));
+    QTRY_VERIFY_WITH_TIMEOUT(controller.loggedIn(), waitMs);
+    QCOMPARE(controller.userName(), QStringLiteral("alice"));
+
+    // The app joins #general and shows its history.
+    QTRY_COMPARE_WITH_TIMEOUT(controller.currentConversation(), QStringLiteral("#general"), waitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(controller.messages()->count() == 3, waitMs);
+    QQuickItem *messageList = findItem(window, "messageList");
+    QVERIFY(messageList && messageList->isVisible());
+    QTRY_COMPARE(messageList->property("count").toInt(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(controller.people()->indexOf(QStringLiteral("bob")) >= 0, waitMs);
+
+    // She joins a second channel with the join field, then goes back to #general by clicking it
+    // in the conversation list.
+    QVERIFY(typeInto(window, "joinField", QStringLiteral("builders")));
+    QTest::keyClick(window, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.currentConversation(), QStringLiteral("#builders"), waitMs);
+    QCOMPARE(controller.conversations()->names(),
+             (QStringList{QStringLiteral("#general"), QStringLiteral("#builders")}));
+    controller.setCurrentConversation(QStringLiteral("#general"));
+    QCOMPARE(controller.messages()->count(), 3);
+
+    // Bob's live message arrives in the open conversation.
+    QSignalSpy bobReceived(bob.get(), &ChatClient::messageReceived);
+    bob->sendToChannel(QStringLiteral("#general"), QStringLiteral("Hi Alice, welcome!"));
+    QTRY_VERIFY_WITH_TIMEOUT(controller.messages()->count() == 4, waitMs);
+
+    // Alice types a reply and presses Enter; Bob receives it, and her row is acknowledged.
+    const QString reply = QStringLiteral("Thanks! Count me in for the boat trip.");
+    QVERIFY(typeInto(window, "messageInput", reply));
+    QTest::keyClick(window, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::any_of(bobReceived.cbegin(), bobReceived.cend(),
+                    [&](const QList<QVariant> &args) {
+                        const auto m = args.at(0).value<ChatMessage>();
+                        return m.from == QStringLiteral("alice") && m.text == reply
+                            && m.channel == QStringLiteral("#general") && m.id > 0;
+                    }),
+        waitMs);
+    QCOMPARE(findItem(window, "messageInput")->property("text").toString(), QString());
+    MessageListModel *general = controller.messagesFor(QStringLiteral("#general"));
+    QTRY_VERIFY_WITH_TIMEOUT(general->pendingCount() == 0, waitMs);
+    QCOMPARE(general->count(), 5);
+    const ChatMessage &mine = general->messageAt(4);
+    QCOMPARE(mine.text, reply);
+    QVERIFY(mine.id > general->messageAt(3).id);
+    QVERIFY(general->data(general->index(4), MessageListModel::OwnRole).toBool());
+
+    // Carol goes away; Bob writes privately: a private conversation opens with an unread badge.
+    carol->setPresence(Presence::Away);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.people()->presenceOf(QStringLiteral("carol")),
+                              Presence::Away, waitMs);
+    bob->sendPrivate(QStringLiteral("alice"), QStringLiteral("Psst, bring snacks too."));
+    QTRY_COMPARE_WITH_TIMEOUT(controller.conversations()->unreadOf(QStringLiteral("@bob")), 1,
+                              waitMs);
+    QCOMPARE(controller.currentConversation(), QStringLiteral("#general"));
+    QCOMPARE(controller.conversations()->totalUnread(), 1);
+
+    // Let the view settle (delegates laid out, scrolled to the end) and keep a screenshot.
+    QTRY_VERIFY(messageList->property("atYEnd").toBool());
+    const QImage shot = window->grabWindow();
+    QVERIFY(!shot.isNull());
+    QCOMPARE(shot.size(), window->size() * window->devicePixelRatio());
+    QVERIFY(QDir().mkpath(QStringLiteral(METATOPIA_ARTIFACT_DIR)));
+    const QString path = QStringLiteral(METATOPIA_ARTIFACT_DIR "/chat.png");
+    QVERIFY(shot.save(path));
+    qInfo("screenshot saved to %s", qPrintable(path));
+
+    // Opening the private conversation (what clicking Bob in the people list does) reads it.
+    controller.openPrivate(QStringLiteral("bob"));
+    QCOMPARE(controller.currentConversation(), QStringLiteral("@bob"));
+    QTRY_VERIFY_WITH_TIMEOUT(controller.messages()->count() == 1, waitMs);
+    QCOMPARE(controller.conversations()->unreadOf(QStringLiteral("@bob")), 0);
+
+    m_engine.reset();
+}
+
+QTEST_MAIN(TestChatApp)
+#include "tst_ChatApp.moc"
