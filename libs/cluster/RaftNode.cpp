@@ -551,6 +551,9 @@ private:
     static int fsmApply(raft_fsm *fsm, const raft_buffer *buf, void **result)
     {
         auto *self = static_cast<Engine *>(fsm->data);
+        // A snapshot restored before this entry is announced first, so the Qt side sees
+        // restored(n) before committed(n + k). last_applied is the snapshot's index here.
+        self->announceRestore(self->m_raft.last_applied);
         // libraft applies entries in order and bumps last_applied after each one.
         const quint64 index = self->m_raft.last_applied + 1;
         const QByteArray batch = decodeEntry(static_cast<const char *>(buf->base), buf->len);
@@ -590,10 +593,20 @@ private:
             return RAFT_MALFORMED;
         // On success the FSM owns the buffer.
         raft_free(buf->base);
-        // raft sets last_applied to the snapshot's index right after restore returns; the index
-        // is published from the status poll, the notification carries the snapshot's index.
+        // raft sets last_applied to the snapshot's index right after restore returns: announce
+        // it from there (next apply or next loop iteration, whichever comes first).
         self->m_pendingRestore = true;
         return 0;
+    }
+
+    void announceRestore(quint64 index)
+    {
+        if (!m_pendingRestore)
+            return;
+        m_pendingRestore = false;
+        ++m_restores;
+        RaftNode *node = &m_node;
+        toQt([node, index] { Q_EMIT node->restored(index); });
     }
 
     void publishStatus()
@@ -616,13 +629,8 @@ private:
                     ++next.voters;
             }
         }
-        if (m_pendingRestore) {
-            m_pendingRestore = false;
-            ++m_restores;
-            RaftNode *node = &m_node;
-            const quint64 index = next.appliedIndex;
-            toQt([node, index] { Q_EMIT node->restored(index); });
-        }
+        if (!m_closing)
+            announceRestore(next.appliedIndex);
         next.snapshotsRestored = m_restores;
 
         RaftStatus previous;

@@ -21,6 +21,10 @@
 
 namespace metatopia::cluster {
 
+// Security: libraft's TCP transport has no authentication; anyone who can reach a raft address
+// can pose as a member. Raft addresses belong on the replicas' private network (or behind a
+// firewall that admits only the peers). Junk on the port is survived (tested), a hostile member
+// is not something raft defends against; divergence detection catches its effects.
 struct RaftPeer
 {
     quint64 id = 0;      // > 0, unique in the cluster

@@ -279,6 +279,11 @@ void TestRaftNode::fourthNodeJoinsThroughSnapshot()
     QVERIFY(waitConverged({1, 2, 3, 4}, CatchUpWaitMs));
     QVERIFY(restored.count() >= 1);
     QVERIFY(fourth.node->status().snapshotsRestored >= 1);
+    // The Qt side hears of the snapshot before any batch that follows it.
+    const quint64 snapshotIndex = restored.first().at(0).toULongLong();
+    QVERIFY(snapshotIndex > 0);
+    for (quint64 index : fourth.committedIndices)
+        QVERIFY(index > snapshotIndex);
     QCOMPARE(summaryOf(fourth), summaryOf(*leader()));
     QVERIFY(orderOf(fourth) == orderOf(*leader()));
 
