@@ -76,9 +76,13 @@ bool LocalChat::inRange(const AvatarPosition &a, const AvatarPosition &b, LocalC
     const __int128 r = range(mode).raw();
     // Differences in 128 bits: positions far apart must not wrap around into "near". Rejecting
     // per axis first keeps the squares small enough that their sum cannot overflow either.
-    const __int128 d[3] = { static_cast<__int128>(a.x.raw()) - b.x.raw(),
-                            static_cast<__int128>(a.y.raw()) - b.y.raw(),
-                            static_cast<__int128>(a.z.raw()) - b.z.raw() };
+    // (FVec3's distanceSquared wraps like Fixed, which is right for the sim's arithmetic but
+    // would let two avatars at opposite ends of the range of Fixed "hear" each other.)
+    const FVec3 &p = a.position;
+    const FVec3 &q = b.position;
+    const __int128 d[3] = { static_cast<__int128>(p.x.raw()) - q.x.raw(),
+                            static_cast<__int128>(p.y.raw()) - q.y.raw(),
+                            static_cast<__int128>(p.z.raw()) - q.z.raw() };
     __int128 sum = 0;
     for (__int128 v : d) {
         if (v > r || v < -r)

@@ -7,12 +7,12 @@
 // compared exactly on Fixed's raw integers (no floating point), so every replica of a sim agrees
 // on who heard what, and an avatar exactly on the edge of the range hears.
 
-// Qt first: Qt 6.4's moc fails on <compare> (pulled in by Fixed.h) when it comes before any Qt
+// Qt first: Qt 6.4's moc fails on <compare> (pulled in by FVec3.h) when it comes before any Qt
 // header.
 #include <QString>
 #include <QStringList>
 
-#include "core/Fixed.h"
+#include "core/FVec3.h"
 
 #include <map>
 #include <optional>
@@ -26,9 +26,7 @@ enum class LocalChatMode { Whisper, Say, Shout };
 struct AvatarPosition
 {
     QString region;
-    Fixed x = Fixed::zero();
-    Fixed y = Fixed::zero();
-    Fixed z = Fixed::zero();
+    FVec3 position;
 };
 
 // Filled by the sim (later) or by AvatarPositionMap.

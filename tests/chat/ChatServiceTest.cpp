@@ -430,8 +430,9 @@ private slots:
         AvatarPositionMap positions;
         const auto place = [&](const char *name, int x) {
             positions.setPosition(QString::fromLatin1(name),
-                                  AvatarPosition { QStringLiteral("r"), Fixed::fromInt(x),
-                                                   Fixed::zero(), Fixed::zero() });
+                                  AvatarPosition { QStringLiteral("r"),
+                                                   FVec3 { Fixed::fromInt(x), Fixed::zero(),
+                                                           Fixed::zero() } });
         };
         place("alice", 0);
         place("bob", 15);   // hears say, not whisper

@@ -4,6 +4,8 @@
 
 #include <QTest>
 
+#include <random>
+
 using namespace metatopia;
 
 namespace {
@@ -16,7 +18,7 @@ Fixed metres(std::int64_t m)
 AvatarPosition at(Fixed x, Fixed y = Fixed::zero(), Fixed z = Fixed::zero(),
                   const QString &region = QStringLiteral("home"))
 {
-    return AvatarPosition { region, x, y, z };
+    return AvatarPosition { region, FVec3 { x, y, z } };
 }
 
 } // namespace
@@ -57,7 +59,7 @@ private slots:
         for (int axis = 0; axis < 3; ++axis) {
             for (int sign : { 1, -1 }) {
                 AvatarPosition p = origin;
-                Fixed *c = axis == 0 ? &p.x : axis == 1 ? &p.y : &p.z;
+                Fixed *c = axis == 0 ? &p.position.x : axis == 1 ? &p.position.y : &p.position.z;
                 *c = *c + metres(sign * rangeMetres);
                 QVERIFY(LocalChat::inRange(origin, p, m));
                 *c = *c + Fixed::fromRaw(sign); // the smallest step further
@@ -126,6 +128,28 @@ private slots:
         QCOMPARE(LocalChat::hearers(map, QStringLiteral("speaker"), LocalChatMode::Shout),
                  (QStringList { QStringLiteral("adam"), QStringLiteral("far"),
                                 QStringLiteral("mia") }));
+    }
+
+    void agreesWithFVec3DistanceForNearbyAvatars()
+    {
+        // Random positions (fixed seed) in a 300 m cube with sub-millimetre fractions: the exact
+        // comparison agrees with FVec3's 128-bit distanceSquared wherever that cannot overflow.
+        std::mt19937_64 rng(20261125);
+        const auto coordinate = [&] {
+            return Fixed::fromRaw(std::int64_t(rng() % (std::uint64_t(300) << 32)));
+        };
+        int heardSay = 0;
+        for (int i = 0; i < 20000; ++i) {
+            const auto a = at(coordinate(), coordinate(), coordinate());
+            const auto b = at(coordinate(), coordinate(), coordinate());
+            const Fixed d2 = distanceSquared(a.position, b.position);
+            for (auto mode : { LocalChatMode::Whisper, LocalChatMode::Say, LocalChatMode::Shout }) {
+                const Fixed r = LocalChat::range(mode);
+                QCOMPARE(LocalChat::inRange(a, b, mode), d2 <= r * r);
+            }
+            heardSay += LocalChat::inRange(a, b, LocalChatMode::Say) ? 1 : 0;
+        }
+        QVERIFY(heardSay > 0); // the sample does reach inside the ranges
     }
 
     void fractionalPositionsAreExact()
