@@ -7,8 +7,9 @@
 #include "ui/ChatController.h"
 #include "ui/QuickSetup.h"
 
+#include "ServerProcess.h"
+
 #include <QDir>
-#include <QProcess>
 #include <QQmlApplicationEngine>
 #include <QQmlEngineExtensionPlugin>
 #include <QQuickItem>
@@ -26,65 +27,11 @@ Q_IMPORT_QML_PLUGIN(Metatopia_CommonPlugin)
 Q_IMPORT_QML_PLUGIN(Metatopia_ChatPlugin)
 
 using namespace metatopia;
+using metatopia::test::ServerProcess;
 
 namespace {
 
 constexpr int waitMs = 30000; // argon2id hashing on a loaded machine takes a while
-
-// A metatopia-server child process on an ephemeral loopback port.
-class ServerProcess
-{
-public:
-    explicit ServerProcess(const QString &dataDir)
-    {
-        m_process.setProgram(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"));
-        m_process.setArguments({QStringLiteral("--data-dir"), dataDir, QStringLiteral("--port"),
-                                QStringLiteral("0"), QStringLiteral("--wrong-password-delay"),
-                                QStringLiteral("0"), QStringLiteral("--name"),
-                                QStringLiteral("ui-test")});
-        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
-                         [this] { m_output += m_process.readAllStandardOutput(); });
-    }
-    ~ServerProcess()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.terminate();
-            if (!m_process.waitForFinished(5000))
-                m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-
-    // Starts the server and waits (bounded) for its "LISTENING <addr>:<port> ..." line.
-    bool start()
-    {
-        m_process.start();
-        if (!m_process.waitForStarted(10000))
-            return false;
-        static const QRegularExpression listening(
-            QStringLiteral("^LISTENING (\\S+):(\\d+)"), QRegularExpression::MultilineOption);
-        QRegularExpressionMatch match;
-        QElapsedTimer timer;
-        timer.start();
-        while (timer.elapsed() < waitMs && m_process.state() == QProcess::Running) {
-            match = listening.match(QString::fromUtf8(m_output));
-            if (match.hasMatch())
-                break;
-            QTest::qWait(20); // processes events: this is a bounded wait on the line, not a sleep
-        }
-        if (!match.hasMatch())
-            return false;
-        m_port = quint16(match.captured(2).toUInt());
-        return m_port != 0;
-    }
-    quint16 port() const { return m_port; }
-
-private:
-    QProcess m_process;
-    QByteArray m_output;
-    quint16 m_port = 0;
-};
 
 QQuickItem *findItem(QQuickWindow *window, const char *objectName)
 {
