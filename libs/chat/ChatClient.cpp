@@ -45,6 +45,10 @@ struct Outgoing
 };
 
 // Errors that say "later", not "never": the message stays queued and is sent again.
+// Messages sent but not yet acknowledged on one connection. Bounded so that resending a long
+// offline backlog stays within the server's per-connection rate limit instead of tripping it.
+constexpr int MaxInFlight = 32;
+
 bool isTransientError(const QString &text)
 {
     return text.contains(QLatin1String("rate"), Qt::CaseInsensitive)
@@ -249,8 +253,26 @@ struct ChatClient::Private
             sendJoin(channel);
         if (presence != Presence::Online)
             sendPresence();
-        for (auto &[seq, out] : outgoing)
-            sendOutgoing(out);
+        pump();
+    }
+
+    // Sends queued messages, oldest first, while the in-flight window has room.
+    void pump()
+    {
+        if (!loggedIn() || retryTimer.isActive())
+            return;
+        int inFlight = 0;
+        for (const auto &[seq, out] : outgoing)
+            inFlight += out.inFlightRequest != 0 ? 1 : 0;
+        for (auto &[seq, out] : outgoing) {
+            if (inFlight >= MaxInFlight)
+                break;
+            if (out.inFlightRequest == 0) {
+                sendOutgoing(out);
+                if (out.inFlightRequest != 0)
+                    ++inFlight;
+            }
+        }
     }
 
     void sendJoin(const QString &channel)
@@ -302,7 +324,7 @@ struct ChatClient::Private
         out.target = target;
         out.text = text;
         out.createdMs = QDateTime::currentMSecsSinceEpoch();
-        auto &stored = outgoing[seq] = out;
+        outgoing[seq] = out;
 
         ChatMessage shown;
         shown.channel = isPrivate ? QLatin1Char('@') + target : target;
@@ -315,7 +337,7 @@ struct ChatClient::Private
         shown.clientSeq = seq;
         emit q->messageReceived(shown);
 
-        sendOutgoing(stored);
+        pump();
         return seq;
     }
 
@@ -428,6 +450,7 @@ struct ChatClient::Private
         if (ok) {
             outgoing.erase(it);
             emit q->messageAcknowledged(seq, m.value(chat::key::mid).toInteger());
+            pump();
             return;
         }
         it->second.inFlightRequest = 0;
@@ -438,6 +461,7 @@ struct ChatClient::Private
         outgoing.erase(it);
         emit q->messageRejected(seq, error);
         emit q->errorOccurred(QStringLiteral("message not delivered: %1").arg(error));
+        pump();
     }
 };
 
@@ -451,10 +475,7 @@ ChatClient::ChatClient(QString dataDir, QObject *parent)
         if (d->wantConnected)
             d->startConnection();
     });
-    connect(&d->retryTimer, &QTimer::timeout, this, [this] {
-        for (auto &[seq, out] : d->outgoing)
-            d->sendOutgoing(out);
-    });
+    connect(&d->retryTimer, &QTimer::timeout, this, [this] { d->pump(); });
 }
 
 ChatClient::~ChatClient()

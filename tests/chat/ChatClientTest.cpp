@@ -126,6 +126,36 @@ private slots:
                  (QStringList { QStringLiteral("alice"), QStringLiteral("bob") }));
     }
 
+    void longBacklogIsResentWithinTheRateLimit()
+    {
+        ServerFixture server;
+        QVERIFY(server.start()); // the default limit: 100 messages/s, bursts of 200
+        auto a = makeClient(server, QStringLiteral("a"));
+        a->joinChannel(QStringLiteral("#backlog"));
+        const int count = 300;
+        for (int i = 0; i < count; ++i)
+            a->sendToChannel(QStringLiteral("#backlog"), QStringLiteral("m%1").arg(i));
+        QCOMPARE(a->pendingMessages().size(), count);
+
+        QSignalSpy acks(a.get(), &ChatClient::messageAcknowledged);
+        QSignalSpy loggedIn(a.get(), &ChatClient::loggedIn);
+        QSignalSpy rejected(a.get(), &ChatClient::messageRejected);
+        QVERIFY(connectAs(*a, server, QStringLiteral("alice")));
+        QTRY_COMPARE_WITH_TIMEOUT(acks.count(), count, 30000);
+        QCOMPARE(loggedIn.count(), 1); // never dropped for flooding
+        QCOMPARE(rejected.count(), 0);
+        QStringList expected;
+        for (int i = 0; i < count; ++i)
+            expected.append(QStringLiteral("m%1").arg(i));
+        QSignalSpy history(a.get(), &ChatClient::historyReceived);
+        a->requestHistory(QStringLiteral("#backlog"), 0, 200);
+        QVERIFY(history.wait(WaitMs));
+        const auto newest = history.first().at(1).value<QList<ChatMessage>>();
+        QCOMPARE(newest.size(), 200);
+        QCOMPARE(newest.last().text, expected.last());
+        QCOMPARE(newest.first().text, expected.at(count - 200));
+    }
+
     void changedCertificateIsRefusedLoudly()
     {
         ServerFixture first;
