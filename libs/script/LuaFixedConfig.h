@@ -247,6 +247,16 @@ inline int luaSprintf(char *buffer, std::size_t size, const char *format, char *
 // Pattern matching and other loops inside C library functions charge the instruction budget.
 void chargeSteps(std::int64_t steps);
 
+// The instruction budget of the running call (see LuaVmConfig.h).
+extern thread_local std::int64_t t_instructionsLeft __attribute__((tls_model("initial-exec")));
+[[gnu::cold]] bool instructionBudgetExhausted(lua_State *L, const unsigned int *pc);
+inline bool instructionTick(lua_State *L, const unsigned int *pc)
+{
+    if (--t_instructionsLeft >= 0) [[likely]]
+        return false;
+    return instructionBudgetExhausted(L, pc);
+}
+
 namespace literals {
 // l_mathop(1.0) pastes into 1.0_fx: converted while compiling, never at run time.
 consteval LuaNumber operator""_fx(long double v)

@@ -20,6 +20,12 @@ namespace {
 
 thread_local LuaRunContext *t_context = nullptr;
 thread_local bool t_ceilCarry = false;
+} // namespace
+
+thread_local std::int64_t t_instructionsLeft __attribute__((tls_model("initial-exec"))) =
+    INT64_MAX / 2;
+
+namespace {
 
 using u128 = unsigned __int128;
 
@@ -109,6 +115,26 @@ void noteAllocationFailure() noexcept
     } catch (...) {
         c->memoryWhere.clear();
     }
+}
+
+bool instructionBudgetExhausted(lua_State *L, const unsigned int *pc)
+{
+    LuaRunContext *c = t_context;
+    if (c == nullptr || c->current == nullptr || L == nullptr) {
+        t_instructionsLeft = INT64_MAX / 2; // not inside a ScriptVm call: no budget
+        return false;
+    }
+    t_instructionsLeft = 0; // every further instruction stops again (handlers, pcall loops)
+    if (!c->aborting) {
+        if (pc != nullptr && isLua(L->ci))
+            L->ci->u.l.savedpc = pc;
+        c->aborting = true;
+        c->abortMessage = luaWhere(L) + " instruction budget exceeded ("
+            + std::to_string(c->instructionLimit) + " per call)";
+    }
+    lua_pushstring(L, c->abortMessage.c_str());
+    lua_error(L);
+    return true;
 }
 
 void chargeSteps(std::int64_t steps)

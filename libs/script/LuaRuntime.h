@@ -70,7 +70,6 @@ struct LuaRunContext
     std::int64_t stepsLeft = 0; // budget of C-side loops (pattern matching)
     std::int64_t instructionsLeft = 0;
     std::int64_t instructionLimit = 0;
-    int hookInterval = 1000;
     // A limit was hit: the call ends, pcall/xpcall/coroutine.resume must not swallow it.
     bool aborting = false;
     std::string abortMessage;

@@ -252,25 +252,6 @@ int ScriptVm::Impl::print(lua_State *L)
     return 0;
 }
 
-void ScriptVm::Impl::countHook(lua_State *L, lua_Debug *ar)
-{
-    LuaRunContext *c = currentContext();
-    if (c == nullptr)
-        return;
-    c->instructionsLeft -= c->hookInterval;
-    if (c->instructionsLeft > 0 && !c->aborting)
-        return;
-    if (!c->aborting) {
-        c->aborting = true;
-        lua_getinfo(L, "Sl", ar);
-        c->abortMessage = std::string(ar->short_src) + ':' + std::to_string(ar->currentline)
-            + ": instruction budget exceeded (" + std::to_string(c->instructionLimit)
-            + " per call)";
-    }
-    lua_pushstring(L, c->abortMessage.c_str());
-    lua_error(L);
-}
-
 int ScriptVm::Impl::messageHandler(lua_State *L)
 {
     const LuaRunContext *c = currentContext();
@@ -345,16 +326,17 @@ std::optional<std::string> ScriptVm::Impl::protectedCall(int nargs, int nresults
     context.memoryWhere.clear();
     context.instructionLimit = limits.instructionsPerCall;
     context.instructionsLeft = limits.instructionsPerCall;
-    context.hookInterval = static_cast<int>(std::clamp<std::int64_t>(limits.instructionsPerCall, 1, 1000));
     context.stepsLeft = limits.instructionsPerCall;
     arena.limitHit = false;
     arena.stringRefused = false;
-    lua_sethook(L, &Impl::countHook, LUA_MASKCOUNT, context.hookInterval);
+    const std::int64_t outerBudget = t_instructionsLeft; // a host callback may nest VMs
+    t_instructionsLeft = limits.instructionsPerCall;
     const int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, &Impl::messageHandler);
     lua_insert(L, base);
     const int status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
+    t_instructionsLeft = outerBudget;
     host = nullptr;
     if (status == LUA_OK)
         return std::nullopt;

@@ -16,8 +16,6 @@
 #include <string>
 #include <vector>
 
-struct lua_Debug;
-
 namespace metatopia {
 
 struct ScriptVm::Impl
@@ -35,7 +33,6 @@ struct ScriptVm::Impl
     static int hostFunction(lua_State *L);
     static int print(lua_State *L);
     static int messageHandler(lua_State *L);
-    static void countHook(lua_State *L, lua_Debug *ar);
 
     ScriptLimits limits;
     script::LuaArena arena;
