@@ -79,6 +79,7 @@ inline const QString source = QStringLiteral("source");
 // libs/store's AccountStore::checkName/checkPassword).
 inline constexpr int MaxMessageLength = 2000; // characters (UTF-16 code units)
 inline constexpr int MaxChannelNameLength = 64;
+inline constexpr int MaxChannelsPerConnection = 100;
 inline constexpr int HistoryOnJoin = 50;
 inline constexpr int MaxHistoryPage = 200;
 

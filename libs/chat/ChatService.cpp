@@ -184,6 +184,7 @@ struct ChatService::Private
                          [this, conn](const QCborMap &m) { handle(*conn, m); });
         QObject::connect(conn, &net::Connection::disconnected, q,
                          [this, conn] { onDisconnected(conn); });
+        qCInfo(lcChat).noquote() << name << "logged in from" << conn->peerAddress();
         if (cameOnline) {
             u.presence = Presence::Online;
             u.contacts = archive.contacts(u.accountId);
@@ -203,6 +204,7 @@ struct ChatService::Private
         auto it = users.find(name);
         if (it != users.end()) {
             it->second.connections.erase(conn);
+            qCInfo(lcChat).noquote() << name << "disconnected";
             if (it->second.connections.empty()) {
                 // Told while the user still shares its channels, so channel peers hear it.
                 it->second.presence = Presence::Offline;
@@ -543,6 +545,12 @@ struct ChatService::Private
             return;
         }
         const QString user = conn.accountName();
+        auto &mine = joinedBy[&conn];
+        if (!mine.count(channel) && int(mine.size()) >= chat::MaxChannelsPerConnection) {
+            conn.replyError(m, QStringLiteral("too many channels (at most %1 per connection)")
+                                   .arg(chat::MaxChannelsPerConnection));
+            return;
+        }
         const bool newMember = !userInChannel(channel, user);
         channels[channel][&conn] = user;
         joinedBy[&conn].insert(channel);

@@ -421,6 +421,15 @@ private slots:
         QCborMap history;
         history.insert(chat::key::channel, 12);
         QVERIFY(!net::isOk(raw.call(chat::msg::history, history)));
+        // A bounded number of channels per connection.
+        for (int i = 0; i < chat::MaxChannelsPerConnection; ++i) {
+            join.insert(chat::key::channel, QStringLiteral("#c%1").arg(i));
+            QVERIFY(net::isOk(raw.call(chat::msg::join, join)));
+        }
+        join.insert(chat::key::channel, QStringLiteral("#one-too-many"));
+        QVERIFY(net::errorText(raw.call(chat::msg::join, join)).contains(QLatin1String("too many")));
+        join.insert(chat::key::channel, QStringLiteral("#c0")); // re-joining is fine
+        QVERIFY(net::isOk(raw.call(chat::msg::join, join)));
         // Still serving.
         QVERIFY(net::isOk(raw.call(net::msg::ping)));
     }
