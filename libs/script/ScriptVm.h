@@ -8,7 +8,7 @@
 // collector timing is closed, and a script's whole VM state can be serialised and restored
 // byte for byte. ScriptVm is one sandboxed script; the sim owns many.
 //
-// Differences from stock Lua 5.4 (see also docs/script.md):
+// Differences from stock Lua 5.4:
 // - Numbers: floats are Fixed (range about +-2147483648, resolution 2^-32 ~ 2.3e-10, no inf,
 //   no NaN). Integers are int64 as usual. 7/2 == 3.5, 7//2 == 3, 3.0 == 3, math.type(1.5) is
 //   "float". Float overflow, division by zero (1/0, 1.0//0, 1.0%0), 0^-1, (-8)^(1/3), and
@@ -31,10 +31,19 @@
 // - tostring(table) and "%p" show a per-VM identity ("table: 0x0000002a"), never an address;
 //   pairs() order depends only on what the script did (keys that are tables/functions hash by
 //   that identity; string hashes use a fixed seed).
-// - Limits (ScriptLimits): instructions per call (count hook; pattern matching is charged the
-//   same budget from inside the C matcher), memory per VM (allocator), size of one string, C
-//   nesting 200 and Lua stack 1,000,000 slots (stock). A breach ends the call with an error that
-//   pcall cannot catch, and the VM is suspended.
+// - Limits (ScriptLimits): instructions per call (counted at each VM instruction fetch; the
+//   pattern matcher has a step budget of the same size), memory per VM (allocator), size of one
+//   string object, C nesting 200 and Lua stack 1,000,000 slots (stock). A breach ends the call
+//   with "chunk:line: ..." that pcall/xpcall/coroutine.resume cannot swallow, and the VM is
+//   suspended. collectgarbage("count") is absent; memoryUsed() may differ by a few hundred
+//   bytes between a VM and its restored copy (stacks are rebuilt), limits apply to each.
+// - Serialisation (serialize/deserialize): globals, tables (exact layout, cycles), Lua closures
+//   and shared upvalues, strings, numbers, library functions. Not yet restorable: suspended
+//   coroutines and C closures made at run time (gmatch iterators, coroutine.wrap functions);
+//   they still hash deterministically, and deserialize() says what is missing. A pairs()
+//   traversal must not span a snapshot (keys removed mid-traversal are stored as dead).
+// - Numerals that do not fit Fixed (1e20, -2147483648.0) are malformed; string.format("%5.1f")
+//   and friends round exact binary values half to even like C.
 
 #include "core/Fixed.h"
 
