@@ -295,6 +295,17 @@ void ChatController::logout()
     resetSession();
 }
 
+void ChatController::cancelLogin()
+{
+    if (m_loggedIn)
+        return;
+    m_client->disconnectFromServer();
+    m_connectedTo.clear();
+    setBusy(false);
+    setReconnecting(false, 0, 0);
+    emit connectionStateChanged();
+}
+
 void ChatController::resetSession()
 {
     setBusy(false);

@@ -124,6 +124,8 @@ public:
     Q_INVOKABLE void login(const QString &password);
     Q_INVOKABLE void registerAccount(const QString &password);
     Q_INVOKABLE void logout();
+    // Stops a login that is still connecting (for instance to a server that is down).
+    Q_INVOKABLE void cancelLogin();
     // Accepts "name" or "#name".
     Q_INVOKABLE void joinChannel(const QString &channel);
     Q_INVOKABLE void leaveChannel(const QString &channel);

@@ -18,8 +18,12 @@ ApplicationWindow {
     minimumWidth: 720
     minimumHeight: 480
     visible: true
-    title: controller.loggedIn ? qsTr("Metatopia Chat — %1").arg(controller.userName)
-                               : qsTr("Metatopia Chat")
+    title: {
+        if (!controller.loggedIn)
+            return qsTr("Metatopia Chat");
+        const unread = controller.conversations.totalUnread;
+        return (unread > 0 ? "(" + unread + ") " : "") + qsTr("Metatopia Chat — %1").arg(controller.userName);
+    }
 
     Material.theme: Material.Light
     Material.primary: Material.Indigo
@@ -148,6 +152,7 @@ ApplicationWindow {
                         apply();
                         window.controller.registerAccount(password);
                     }
+                    onCancelRequested: window.controller.cancelLogin()
                     Component.onCompleted: focusFirstEmpty()
                 }
             }

@@ -57,6 +57,7 @@ Pane {
                 required property string lastText
                 required property bool current
 
+                objectName: "conversation-" + name
                 width: ListView.view.width
                 highlighted: current
                 onClicked: root.conversationSelected(name)

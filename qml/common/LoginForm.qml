@@ -20,6 +20,7 @@ Pane {
 
     signal loginRequested()
     signal registerRequested()
+    signal cancelRequested()
 
     function focusFirstEmpty() {
         if (userField.text.length === 0)
@@ -121,6 +122,13 @@ Pane {
                 Layout.preferredWidth: 36
             }
             Item { Layout.fillWidth: true }
+            Button {
+                objectName: "cancelButton"
+                text: qsTr("Cancel")
+                flat: true
+                visible: root.busy
+                onClicked: root.cancelRequested()
+            }
             Button {
                 objectName: "registerButton"
                 text: qsTr("Create account")

@@ -43,6 +43,7 @@ Pane {
             required property string presenceText
             required property bool self
 
+            objectName: "person-" + user
             width: ListView.view.width
             enabled: !self
             onClicked: root.userActivated(user)

@@ -33,12 +33,25 @@ namespace {
 
 constexpr int waitMs = 30000; // argon2id hashing on a loaded machine takes a while
 
+// Searches the visual tree: view delegates have no QObject parent, so findChild misses them.
+QQuickItem *findInTree(QQuickItem *item, const QString &name)
+{
+    if (item->objectName() == name)
+        return item;
+    const QList<QQuickItem *> children = item->childItems();
+    for (QQuickItem *child : children) {
+        if (QQuickItem *found = findInTree(child, name))
+            return found;
+    }
+    return nullptr;
+}
+
 QQuickItem *findItem(QQuickWindow *window, const char *objectName)
 {
-    const QString name = QString::fromLatin1(objectName);
+    const QString name = QString::fromUtf8(objectName);
     if (auto *item = window->findChild<QQuickItem *>(name))
         return item;
-    return window->contentItem()->findChild<QQuickItem *>(name);
+    return findInTree(window->contentItem(), name);
 }
 
 QPoint centerOf(QQuickItem *item)
@@ -218,7 +231,8 @@ void TestChatApp::loginAndChatThroughTheUi()
     QTRY_COMPARE_WITH_TIMEOUT(controller.currentConversation(), QStringLiteral("#builders"), waitMs);
     QCOMPARE(controller.conversations()->names(),
              (QStringList{QStringLiteral("#general"), QStringLiteral("#builders")}));
-    controller.setCurrentConversation(QStringLiteral("#general"));
+    QVERIFY(click(window, "conversation-#general"));
+    QTRY_COMPARE(controller.currentConversation(), QStringLiteral("#general"));
     QCOMPARE(controller.messages()->count(), 3);
 
     // Bob's live message arrives in the open conversation.
@@ -267,11 +281,14 @@ void TestChatApp::loginAndChatThroughTheUi()
     QVERIFY(shot.save(path));
     qInfo("screenshot saved to %s", qPrintable(path));
 
-    // Opening the private conversation (what clicking Bob in the people list does) reads it.
-    controller.openPrivate(QStringLiteral("bob"));
-    QCOMPARE(controller.currentConversation(), QStringLiteral("@bob"));
+    QCOMPARE(window->title(), QStringLiteral("(1) Metatopia Chat — alice"));
+
+    // Clicking Bob in the people list opens the private conversation and reads it.
+    QVERIFY(click(window, "person-bob"));
+    QTRY_COMPARE(controller.currentConversation(), QStringLiteral("@bob"));
     QTRY_VERIFY_WITH_TIMEOUT(controller.messages()->count() == 1, waitMs);
     QCOMPARE(controller.conversations()->unreadOf(QStringLiteral("@bob")), 0);
+    QCOMPARE(window->title(), QStringLiteral("Metatopia Chat — alice"));
 
     m_engine.reset();
 }
