@@ -15,6 +15,7 @@
 
 #include <QCborMap>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -130,10 +131,13 @@ public:
             }
             return false;
         };
-        if (!QTest::qWaitFor(
-                [&] { return found() || m_conn->state() == net::Connection::State::Closed; },
-                WaitMs))
-            return {};
+        // Woken by each incoming message rather than polling, so a call costs a round trip.
+        QSignalSpy incoming(m_conn.get(), &net::Connection::messageReceived);
+        QElapsedTimer timer;
+        timer.start();
+        while (!found() && m_conn->state() != net::Connection::State::Closed
+               && timer.elapsed() < WaitMs)
+            incoming.wait(int(std::max<qint64>(1, WaitMs - timer.elapsed())));
         return reply;
     }
 
