@@ -32,7 +32,15 @@ listening=$(grep -m1 '^LISTENING' "$data/server.out" || true)
 echo "Metatopia world running: $listening (data in $data, log in $log)"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-    "$bin/metatopia-chat" --host 127.0.0.1 --port "$port" --data-dir "$data/chat-client"
+    # Two chat windows, so a new user can register two accounts and talk between them at once.
+    windows=${METATOPIA_CHAT_WINDOWS:-2}
+    others=()
+    for i in $(seq 2 "$windows"); do
+        "$bin/metatopia-chat" --host 127.0.0.1 --port "$port" --data-dir "$data/chat-client" &
+        others+=($!)
+    done
+    "$bin/metatopia-chat" --host 127.0.0.1 --port "$port" --data-dir "$data/chat-client" || true
+    kill "${others[@]}" 2>/dev/null || true
 else
     cat <<MSG
 No display found, so the world runs headless. Connect to it from a desktop with:
