@@ -8,8 +8,7 @@ namespace metatopia::cluster {
 
 namespace {
 
-template<typename T>
-void put(QByteArray &out, T value)
+template<typename T> void put(QByteArray &out, T value)
 {
     char bytes[sizeof(T)];
     qToLittleEndian(value, bytes);
@@ -19,10 +18,11 @@ void put(QByteArray &out, T value)
 class Reader
 {
 public:
-    explicit Reader(const QByteArray &bytes) : m_bytes(bytes) { }
+    explicit Reader(const QByteArray &bytes)
+        : m_bytes(bytes)
+    { }
 
-    template<typename T>
-    bool get(T &value)
+    template<typename T> bool get(T &value)
     {
         if (m_bytes.size() - m_pos < qsizetype(sizeof(T)))
             return false;

@@ -22,7 +22,7 @@ struct ActionKey
 struct Action
 {
     ActionKey key;
-    QByteArray payload;   // opaque to the cluster; the sim decodes it
+    QByteArray payload; // opaque to the cluster; the sim decodes it
     bool operator==(const Action &) const = default;
 };
 
@@ -38,7 +38,8 @@ struct ActionBatch
     std::vector<Action> actions;
 
     QByteArray encode() const;
-    // nullopt if the bytes are not a well-formed batch (truncated, trailing bytes, limits exceeded).
+    // nullopt if the bytes are not a well-formed batch (truncated, trailing bytes, limits
+    // exceeded).
     static std::optional<ActionBatch> decode(const QByteArray &bytes);
 };
 

@@ -24,7 +24,12 @@ class ActionDeduper
 public:
     static constexpr quint64 Window = 1u << 16;
 
-    enum class Verdict { Fresh, Duplicate, OutOfWindow };
+    enum class Verdict
+    {
+        Fresh,
+        Duplicate,
+        OutOfWindow
+    };
 
     // Records the action as applied if it is fresh. Deterministic: same calls, same answers.
     Verdict accept(const ActionKey &key);

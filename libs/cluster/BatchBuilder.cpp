@@ -7,8 +7,7 @@ namespace metatopia::cluster {
 BatchBuilder::BatchBuilder(size_t maxActionsPerBatch, size_t maxPending)
     : m_maxActionsPerBatch(maxActionsPerBatch > 0 ? maxActionsPerBatch : 1)
     , m_maxPending(maxPending)
-{
-}
+{ }
 
 BatchBuilder::Offer BatchBuilder::offer(const Action &action)
 {
@@ -51,7 +50,8 @@ std::vector<ActionKey> BatchBuilder::noteCommitted(const QByteArray &bytes)
         if (m_pending.erase(action.key) > 0) {
             if (m_inFlight.erase(action.key) == 0) {
                 // Committed through another path (e.g. forwarded by a replica) while still queued.
-                std::erase_if(m_queued, [&](const Action &queued) { return queued.key == action.key; });
+                std::erase_if(
+                    m_queued, [&](const Action &queued) { return queued.key == action.key; });
             }
         }
         keys.push_back(action.key);

@@ -24,11 +24,12 @@ namespace metatopia::cluster {
 class BatchBuilder
 {
 public:
-    enum class Offer {
-        Queued,            // will go into a coming batch
-        AlreadyPending,    // same (clientId, seq) queued or in flight: wait for its commit
-        AlreadyCommitted,  // acknowledge right away
-        Full,              // too many pending actions: the client should retry later
+    enum class Offer
+    {
+        Queued, // will go into a coming batch
+        AlreadyPending, // same (clientId, seq) queued or in flight: wait for its commit
+        AlreadyCommitted, // acknowledge right away
+        Full, // too many pending actions: the client should retry later
     };
 
     explicit BatchBuilder(size_t maxActionsPerBatch = 4096, size_t maxPending = 65536);
@@ -59,7 +60,7 @@ private:
     size_t m_maxPending;
     std::deque<Action> m_queued;
     std::map<ActionKey, Action> m_inFlight;
-    std::set<ActionKey> m_pending;   // queued or in flight
+    std::set<ActionKey> m_pending; // queued or in flight
     ActionDeduper m_committed;
 };
 

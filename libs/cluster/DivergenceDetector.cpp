@@ -37,20 +37,20 @@ std::vector<Divergence> DivergenceDetector::report(quint64 tick, quint64 replica
     if (!known(replica) || m_replicas.empty())
         return out;
     if (m_newestTick >= m_window && tick <= m_newestTick - m_window)
-        return out;   // too old to be compared: its tick may already be forgotten
+        return out; // too old to be compared: its tick may already be forgotten
     m_newestTick = std::max(m_newestTick, tick);
 
     Tick &entry = m_ticks[tick];
     const auto [it, inserted] = entry.hashes.emplace(replica, hash);
     if (!inserted) {
         if (it->second != hash)
-            flag(out, {tick, replica, hash, it->second, false});
+            flag(out, { tick, replica, hash, it->second, false });
         return out;
     }
 
     if (entry.decided) {
         if (hash != entry.majorityHash)
-            flag(out, {tick, replica, hash, entry.majorityHash, false});
+            flag(out, { tick, replica, hash, entry.majorityHash, false });
     } else {
         std::map<quint64, size_t> votes;
         for (const auto &[id, h] : entry.hashes)
@@ -61,15 +61,16 @@ std::vector<Divergence> DivergenceDetector::report(quint64 tick, quint64 replica
                 entry.majorityHash = h;
                 for (const auto &[id, reported] : entry.hashes) {
                     if (reported != h)
-                        flag(out, {tick, id, reported, h, false});
+                        flag(out, { tick, id, reported, h, false });
                 }
                 break;
             }
         }
-        if (!entry.decided && entry.hashes.size() == m_replicas.size() && !entry.flaggedNoMajority) {
+        if (!entry.decided && entry.hashes.size() == m_replicas.size()
+            && !entry.flaggedNoMajority) {
             entry.flaggedNoMajority = true;
             for (const auto &[id, reported] : entry.hashes)
-                flag(out, {tick, id, reported, 0, true});
+                flag(out, { tick, id, reported, 0, true });
         }
     }
 
@@ -77,7 +78,7 @@ std::vector<Divergence> DivergenceDetector::report(quint64 tick, quint64 replica
     if (entry.hashes.size() == m_replicas.size() && (entry.decided || entry.flaggedNoMajority))
         m_ticks.erase(tick);
     while (!m_ticks.empty() && m_newestTick >= m_window
-           && m_ticks.begin()->first <= m_newestTick - m_window)
+        && m_ticks.begin()->first <= m_newestTick - m_window)
         m_ticks.erase(m_ticks.begin());
     return out;
 }

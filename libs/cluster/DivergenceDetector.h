@@ -13,9 +13,9 @@ struct Divergence
 {
     quint64 tick = 0;
     quint64 replica = 0;
-    quint64 hash = 0;           // what the replica reported
-    quint64 majorityHash = 0;   // what a majority of the replicas reported (0 if none)
-    bool noMajority = false;    // every replica reported and no hash reached a majority
+    quint64 hash = 0; // what the replica reported
+    quint64 majorityHash = 0; // what a majority of the replicas reported (0 if none)
+    bool noMajority = false; // every replica reported and no hash reached a majority
     bool operator==(const Divergence &) const = default;
 };
 
@@ -50,7 +50,7 @@ public:
 private:
     struct Tick
     {
-        std::map<quint64, quint64> hashes;   // replica -> hash
+        std::map<quint64, quint64> hashes; // replica -> hash
         bool decided = false;
         bool flaggedNoMajority = false;
         quint64 majorityHash = 0;

@@ -205,9 +205,12 @@ public:
                 return;
             }
             request->req.data = request.get();
-            const int rv = add ? raft_add(&m_raft, &request->req, id, request->address.constData(),
-                                          &Engine::changeCb)
-                               : raft_remove(&m_raft, &request->req, id, &Engine::changeCb);
+            int rv = 0;
+            if (add)
+                rv = raft_add(
+                    &m_raft, &request->req, id, request->address.constData(), &Engine::changeCb);
+            else
+                rv = raft_remove(&m_raft, &request->req, id, &Engine::changeCb);
             if (rv != 0) {
                 finishChange(*request, rv);
                 return;
@@ -233,14 +236,19 @@ public:
 private:
     struct ApplyRequest
     {
-        struct raft_apply req {};
+        struct raft_apply req = {};
         Engine *engine = nullptr;
         ProposeCallback done;
     };
 
     struct ChangeRequest
     {
-        enum Stage { Add, Promote, Remove };
+        enum Stage
+        {
+            Add,
+            Promote,
+            Remove
+        };
         raft_change req {};
         Engine *engine = nullptr;
         quint64 id = 0;
@@ -249,8 +257,7 @@ private:
         ChangeCallback done;
     };
 
-    template<typename F>
-    void toQt(F &&fn)
+    template<typename F> void toQt(F &&fn)
     {
         QMetaObject::invokeMethod(&m_node, std::forward<F>(fn), Qt::QueuedConnection);
     }
@@ -340,7 +347,8 @@ private:
 
         rv = raft_init(&m_raft, &m_io, &m_fsm, m_config.id, address.constData());
         if (rv != 0)
-            return failOpen(QStringLiteral("raft_init: %1").arg(QString::fromUtf8(raft_errmsg(&m_raft))));
+            return failOpen(
+                QStringLiteral("raft_init: %1").arg(QString::fromUtf8(raft_errmsg(&m_raft))));
         m_raftOpen = true;
         m_raft.data = this;
         raft_set_election_timeout(&m_raft, m_config.electionTimeoutMs);
@@ -353,8 +361,8 @@ private:
             raft_configuration configuration;
             raft_configuration_init(&configuration);
             for (const RaftPeer &peer : m_config.bootstrap) {
-                rv = raft_configuration_add(&configuration, peer.id, peer.address.toUtf8().constData(),
-                                            RAFT_VOTER);
+                rv = raft_configuration_add(
+                    &configuration, peer.id, peer.address.toUtf8().constData(), RAFT_VOTER);
                 if (rv != 0)
                     break;
             }
@@ -368,7 +376,8 @@ private:
 
         rv = raft_start(&m_raft);
         if (rv != 0)
-            return failOpen(QStringLiteral("raft_start: %1").arg(QString::fromUtf8(raft_errmsg(&m_raft))));
+            return failOpen(
+                QStringLiteral("raft_start: %1").arg(QString::fromUtf8(raft_errmsg(&m_raft))));
 
         uv_async_init(&m_loop, &m_wake, &Engine::wakeCb);
         m_wake.data = this;
@@ -446,7 +455,10 @@ private:
             command(true);
     }
 
-    static void checkCb(uv_check_t *handle) { static_cast<Engine *>(handle->data)->publishStatus(); }
+    static void checkCb(uv_check_t *handle)
+    {
+        static_cast<Engine *>(handle->data)->publishStatus();
+    }
 
     void submitApply(const QByteArray &batch, ProposeCallback done)
     {
@@ -516,8 +528,8 @@ private:
         if (status == 0 && request->stage == ChangeRequest::Add && !self->m_closing) {
             // Second step: raft catches the spare up, then makes it a voter.
             request->stage = ChangeRequest::Promote;
-            const int rv = raft_assign(&self->m_raft, &request->req, request->id, RAFT_VOTER,
-                                       &Engine::changeCb);
+            const int rv = raft_assign(
+                &self->m_raft, &request->req, request->id, RAFT_VOTER, &Engine::changeCb);
             if (rv == 0)
                 return;
             status = rv;
@@ -705,7 +717,8 @@ bool RaftNode::start(const RaftConfig &config, QString *error)
     }
     if (!m_stateMachine || config.id == 0 || config.address.isEmpty() || config.dataDir.isEmpty()) {
         if (error)
-            *error = QStringLiteral("a state machine, an id > 0, an address and a data dir are required");
+            *error = QStringLiteral(
+                "a state machine, an id > 0, an address and a data dir are required");
         return false;
     }
     auto engine = std::make_unique<Engine>(*this, *m_stateMachine, config);
@@ -735,7 +748,12 @@ void RaftNode::propose(const QByteArray &batch, ProposeCallback done)
         result.errorCode = RAFT_SHUTDOWN;
         result.error = raftError(RAFT_SHUTDOWN);
         QMetaObject::invokeMethod(
-            this, [done, result] { if (done) done(result); }, Qt::QueuedConnection);
+            this,
+            [done, result] {
+                if (done)
+                    done(result);
+            },
+            Qt::QueuedConnection);
         return;
     }
     m_engine->propose(batch, std::move(done));
@@ -748,7 +766,12 @@ void RaftNode::addVoter(quint64 id, const QString &address, ChangeCallback done)
         result.errorCode = RAFT_SHUTDOWN;
         result.error = raftError(RAFT_SHUTDOWN);
         QMetaObject::invokeMethod(
-            this, [done, result] { if (done) done(result); }, Qt::QueuedConnection);
+            this,
+            [done, result] {
+                if (done)
+                    done(result);
+            },
+            Qt::QueuedConnection);
         return;
     }
     m_engine->change(true, id, address, std::move(done));
@@ -761,7 +784,12 @@ void RaftNode::removeServer(quint64 id, ChangeCallback done)
         result.errorCode = RAFT_SHUTDOWN;
         result.error = raftError(RAFT_SHUTDOWN);
         QMetaObject::invokeMethod(
-            this, [done, result] { if (done) done(result); }, Qt::QueuedConnection);
+            this,
+            [done, result] {
+                if (done)
+                    done(result);
+            },
+            Qt::QueuedConnection);
         return;
     }
     m_engine->change(false, id, QString(), std::move(done));

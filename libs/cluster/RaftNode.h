@@ -5,8 +5,8 @@
 // libs/cluster keeps the replicas of one sim in lockstep. RaftNode replicates an ordered log of
 // opaque batches (for a sim: the tick batches B(n)) with libraft, Canonical's C Raft, over its
 // libuv TCP transport; we do not implement consensus ourselves. ActionBatch, ActionDeduper and
-// BatchBuilder are the input gateway pieces (actions keyed by (clientId, seq), applied at most once,
-// acknowledged only once committed); DivergenceDetector compares per-tick state hashes across
+// BatchBuilder are the input gateway pieces (actions keyed by (clientId, seq), applied at most
+// once, acknowledged only once committed); DivergenceDetector compares per-tick state hashes across
 // replicas to catch a replica that computes something different (see DESIGN.md §5).
 
 #include "cluster/ReplicatedStateMachine.h"
@@ -27,15 +27,15 @@ namespace metatopia::cluster {
 // is not something raft defends against; divergence detection catches its effects.
 struct RaftPeer
 {
-    quint64 id = 0;      // > 0, unique in the cluster
-    QString address;     // "127.0.0.1:7001": raft's TCP listen address, IPv4 dotted quad and port
+    quint64 id = 0; // > 0, unique in the cluster
+    QString address; // "127.0.0.1:7001": raft's TCP listen address, IPv4 dotted quad and port
 };
 
 struct RaftConfig
 {
     quint64 id = 0;
     QString address;
-    QString dataDir;     // raft log, metadata and snapshots; created if missing; one per node
+    QString dataDir; // raft log, metadata and snapshots; created if missing; one per node
     // The voters of a brand new cluster, this node included. Used only while dataDir is pristine,
     // so restarting with the same list is harmless. Empty: this node joins an existing cluster
     // and waits to be added by the leader (RaftNode::addVoter on the leader).
@@ -44,13 +44,23 @@ struct RaftConfig
     // keeps failover under a second without spurious elections on a loaded machine.
     unsigned electionTimeoutMs = 300;
     unsigned heartbeatTimeoutMs = 50;
-    unsigned connectRetryMs = 200;       // reconnect to a peer that went away
-    unsigned snapshotThreshold = 1024;   // take a snapshot after this many new entries
-    unsigned snapshotTrailing = 128;     // entries kept after a snapshot (so a short lag needs no snapshot)
-    bool preVote = true;                 // a restarted or partitioned node cannot depose a healthy leader
+    // Delay before reconnecting to a peer that went away.
+    unsigned connectRetryMs = 200;
+    // Take a snapshot after this many new entries; keep this many entries after it, so a follower
+    // lagging by a little catches up from the log rather than from a snapshot.
+    unsigned snapshotThreshold = 1024;
+    unsigned snapshotTrailing = 128;
+    // Pre-vote: a restarted or partitioned node cannot depose a healthy leader.
+    bool preVote = true;
 };
 
-enum class RaftRole { Unavailable, Follower, Candidate, Leader };
+enum class RaftRole
+{
+    Unavailable,
+    Follower,
+    Candidate,
+    Leader
+};
 const char *raftRoleName(RaftRole role);
 
 struct RaftStatus
@@ -63,18 +73,18 @@ struct RaftStatus
     quint64 lastIndex = 0;
     quint64 leaderId = 0;
     QString leaderAddress;
-    quint64 snapshotsRestored = 0;   // snapshots installed into the state machine (start or leader)
-    quint64 voters = 0;              // voters in the current configuration
+    quint64 snapshotsRestored = 0; // snapshots installed into the state machine (start or leader)
+    quint64 voters = 0; // voters in the current configuration
 };
 
 struct ProposeResult
 {
     bool ok = false;
-    quint64 index = 0;          // log index of the committed batch when ok
-    int errorCode = 0;          // libraft error code (RAFT_NOTLEADER, RAFT_LEADERSHIPLOST, ...)
-    bool notLeader = false;     // refused because this node is not the leader: send it there
+    quint64 index = 0; // log index of the committed batch when ok
+    int errorCode = 0; // libraft error code (RAFT_NOTLEADER, RAFT_LEADERSHIPLOST, ...)
+    bool notLeader = false; // refused because this node is not the leader: send it there
     QString error;
-    quint64 leaderId = 0;       // hint when this node is not the leader (0: unknown)
+    quint64 leaderId = 0; // hint when this node is not the leader (0: unknown)
     QString leaderAddress;
 };
 
@@ -95,11 +105,13 @@ class RaftNode final : public QObject
 {
     Q_OBJECT
 public:
-    explicit RaftNode(std::shared_ptr<ReplicatedStateMachine> stateMachine, QObject *parent = nullptr);
-    ~RaftNode() override;   // stop()s
+    explicit RaftNode(
+        std::shared_ptr<ReplicatedStateMachine> stateMachine, QObject *parent = nullptr);
+    ~RaftNode() override; // stop()s
 
     // Starts the raft thread, loads dataDir (restoring the last snapshot and the log) and joins the
-    // cluster. Returns false with a reason if libraft refuses (bad address, port in use, corrupt dir).
+    // cluster. Returns false with a reason if libraft refuses (bad address, port in use, corrupt
+    // dir).
     bool start(const RaftConfig &config, QString *error = nullptr);
     // raft_close, close the transport and the loop, join the thread. Idempotent. Proposals still in
     // flight complete with RAFT_SHUTDOWN (or not at all if raft dropped them; they are freed).
@@ -132,7 +144,7 @@ public:
 
 signals:
     void committed(quint64 index, const QByteArray &batch);
-    void restored(quint64 index);   // the state machine was replaced by a snapshot up to index
+    void restored(quint64 index); // the state machine was replaced by a snapshot up to index
     void roleChanged(metatopia::cluster::RaftRole role);
     void leaderChanged(quint64 leaderId, const QString &leaderAddress);
     void termChanged(quint64 term);

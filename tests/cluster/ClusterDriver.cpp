@@ -7,31 +7,34 @@
 
 namespace metatopia::cluster::test {
 
-ClusterDriver::ClusterDriver(std::vector<ReplicaProcess *> replicas, quint64 clientId, QObject *parent)
+ClusterDriver::ClusterDriver(
+    std::vector<ReplicaProcess *> replicas, quint64 clientId, QObject *parent)
     : QObject(parent)
     , m_replicas(std::move(replicas))
     , m_clientId(clientId)
 {
     m_clock.start();
     for (ReplicaProcess *replica : m_replicas) {
-        connect(replica, &ReplicaProcess::acked, this, [this](quint64 client, quint64 seq, quint64) {
-            if (client != m_clientId)
-                return;
-            const auto it = m_unacked.find(seq);
-            if (it == m_unacked.end())
-                return;
-            m_lastAckNs = m_clock.nsecsElapsed();
-            if (!m_resent.contains(seq))
-                m_latencies.push_back(m_lastAckNs - it->second);
-            m_unacked.erase(it);
-            m_resent.erase(seq);
-            m_acked.insert(seq);
-            emit ackedOne(seq);
-        });
-        connect(replica, &ReplicaProcess::nacked, this, [this](quint64 client, quint64, const QByteArray &) {
-            if (client == m_clientId)
-                ++m_nacks;
-        });
+        connect(
+            replica, &ReplicaProcess::acked, this, [this](quint64 client, quint64 seq, quint64) {
+                if (client != m_clientId)
+                    return;
+                const auto it = m_unacked.find(seq);
+                if (it == m_unacked.end())
+                    return;
+                m_lastAckNs = m_clock.nsecsElapsed();
+                if (!m_resent.contains(seq))
+                    m_latencies.push_back(m_lastAckNs - it->second);
+                m_unacked.erase(it);
+                m_resent.erase(seq);
+                m_acked.insert(seq);
+                emit ackedOne(seq);
+            });
+        connect(replica, &ReplicaProcess::nacked, this,
+            [this](quint64 client, quint64, const QByteArray &) {
+                if (client == m_clientId)
+                    ++m_nacks;
+            });
     }
 }
 
@@ -92,7 +95,8 @@ bool ClusterDriver::drain(int timeoutMs)
         resendUnacked();
         // Give the leader a second to commit them; a failover in between means another round.
         QDeadlineTimer round(1000);
-        while (!m_unacked.empty() && !round.hasExpired() && !deadline.hasExpired() && leader->isRunning())
+        while (!m_unacked.empty() && !round.hasExpired() && !deadline.hasExpired()
+            && leader->isRunning())
             QTest::qWait(5);
     }
     return m_unacked.empty();

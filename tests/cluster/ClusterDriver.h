@@ -21,7 +21,8 @@ class ClusterDriver final : public QObject
 {
     Q_OBJECT
 public:
-    ClusterDriver(std::vector<ReplicaProcess *> replicas, quint64 clientId, QObject *parent = nullptr);
+    ClusterDriver(
+        std::vector<ReplicaProcess *> replicas, quint64 clientId, QObject *parent = nullptr);
 
     // The running replica that says it leads with the highest term, polled until timeoutMs.
     ReplicaProcess *findLeader(int timeoutMs);
@@ -54,7 +55,7 @@ private:
     ReplicaProcess *m_target = nullptr;
     quint64 m_nextSeq = 1;
     QElapsedTimer m_clock;
-    std::map<quint64, qint64> m_unacked;   // seq -> first send time (ns)
+    std::map<quint64, qint64> m_unacked; // seq -> first send time (ns)
     std::set<quint64> m_resent;
     std::set<quint64> m_acked;
     std::vector<qint64> m_latencies;

@@ -6,11 +6,15 @@
 // "READY control=<port>" on stdout once raft runs, then serves line commands on 127.0.0.1:<port>:
 //   propose <clientId> <seq> <payload>  -> later "ack <clientId> <seq> <index>" once committed
 //                                          (index 0: was already committed), or
-//                                          "nack <clientId> <seq> <reason> [leaderId leaderAddress]"
-//   status                              -> "status id=.. role=.. term=.. commit=.. applied=.. last=..
-//                                           leader=.. voters=.. restores=.. accepted=.. dups=.. hash=.."
+//                                          "nack <clientId> <seq> <reason> [leaderId
+//                                          leaderAddress]"
+//   status                              -> "status id=.. role=.. term=.. commit=.. applied=..
+//   last=..
+//                                           leader=.. voters=.. restores=.. accepted=.. dups=..
+//                                           hash=.."
 //   list                                -> "list <n> c:s c:s ..." (actions in applied order)
-//   hashes                              -> "hashes <n> index:hash ..." (state hash after each recent
+//   hashes                              -> "hashes <n> index:hash ..." (state hash after each
+//   recent
 //                                          batch, hex; what a replica publishes per tick)
 //   add <id> <address> | remove <id>    -> "changed ok" | "changed err <reason>"
 //   quit                                -> "bye", then a clean shutdown and exit code 0
@@ -122,7 +126,8 @@ private:
             for (const auto &[index, hash] : history)
                 reply += ' ' + QByteArray::number(index) + ':' + QByteArray::number(hash, 16);
             socket->write(reply + '\n');
-        } else if ((command == "add" && words.size() == 3) || (command == "remove" && words.size() == 2)) {
+        } else if ((command == "add" && words.size() == 3)
+            || (command == "remove" && words.size() == 2)) {
             QPointer<QTcpSocket> client(socket);
             auto reply = [client](const ChangeResult &result) {
                 if (client)
@@ -165,10 +170,11 @@ private:
             const QByteArray batch = m_builder.takeBatch();
             m_node.propose(batch, [this, batch](const ProposeResult &result) {
                 if (result.ok)
-                    return;   // acks go out from onCommitted, on every replica alike
+                    return; // acks go out from onCommitted, on every replica alike
                 QByteArray reason = result.notLeader ? "notleader" : "failed";
                 reason += ' ' + QByteArray::number(result.leaderId) + ' '
-                    + (result.leaderAddress.isEmpty() ? QByteArray("-") : result.leaderAddress.toUtf8());
+                    + (result.leaderAddress.isEmpty() ? QByteArray("-")
+                                                      : result.leaderAddress.toUtf8());
                 for (const ActionKey &key : m_builder.abandonBatch(batch))
                     reply(key, nackLine(key, reason));
             });
@@ -210,20 +216,21 @@ private:
         const RaftStatus s = m_node.status();
         TestLedger::Summary summary;
         m_node.callOnRaftThread([&] { summary = m_ledger->summary(); });
-        const QString line = QStringLiteral("status id=%1 role=%2 term=%3 commit=%4 applied=%5 last=%6 "
-                                            "leader=%7 voters=%8 restores=%9 accepted=%10 dups=%11 hash=%12\n")
-                                 .arg(s.id)
-                                 .arg(QString::fromLatin1(raftRoleName(s.role)))
-                                 .arg(s.term)
-                                 .arg(s.commitIndex)
-                                 .arg(s.appliedIndex)
-                                 .arg(s.lastIndex)
-                                 .arg(s.leaderId)
-                                 .arg(s.voters)
-                                 .arg(s.snapshotsRestored)
-                                 .arg(summary.accepted)
-                                 .arg(summary.duplicates)
-                                 .arg(summary.hash, 16, 16, QLatin1Char('0'));
+        const QString line
+            = QStringLiteral("status id=%1 role=%2 term=%3 commit=%4 applied=%5 last=%6 "
+                             "leader=%7 voters=%8 restores=%9 accepted=%10 dups=%11 hash=%12\n")
+                  .arg(s.id)
+                  .arg(QString::fromLatin1(raftRoleName(s.role)))
+                  .arg(s.term)
+                  .arg(s.commitIndex)
+                  .arg(s.appliedIndex)
+                  .arg(s.lastIndex)
+                  .arg(s.leaderId)
+                  .arg(s.voters)
+                  .arg(s.snapshotsRestored)
+                  .arg(summary.accepted)
+                  .arg(summary.duplicates)
+                  .arg(summary.hash, 16, 16, QLatin1Char('0'));
         socket->write(line.toUtf8());
     }
 
@@ -243,20 +250,30 @@ int main(int argc, char **argv)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Test-only raft replica of a TestLedger"));
     parser.addHelpOption();
-    const QCommandLineOption idOption(QStringLiteral("id"), QStringLiteral("Raft server id."), QStringLiteral("id"));
-    const QCommandLineOption raftOption(QStringLiteral("raft"), QStringLiteral("Raft address ip:port."), QStringLiteral("address"));
-    const QCommandLineOption dataOption(QStringLiteral("data"), QStringLiteral("Data dir."), QStringLiteral("dir"));
-    const QCommandLineOption peersOption(QStringLiteral("peers"), QStringLiteral("Bootstrap voters id=ip:port,..."), QStringLiteral("list"));
-    const QCommandLineOption electionOption(QStringLiteral("election-ms"), QStringLiteral("Election timeout."), QStringLiteral("ms"), QStringLiteral("300"));
-    const QCommandLineOption heartbeatOption(QStringLiteral("heartbeat-ms"), QStringLiteral("Heartbeat timeout."), QStringLiteral("ms"), QStringLiteral("50"));
-    const QCommandLineOption thresholdOption(QStringLiteral("snapshot-threshold"), QStringLiteral("Entries per snapshot."), QStringLiteral("n"), QStringLiteral("1024"));
-    const QCommandLineOption trailingOption(QStringLiteral("snapshot-trailing"), QStringLiteral("Entries kept after a snapshot."), QStringLiteral("n"), QStringLiteral("128"));
-    const QCommandLineOption batchOption(QStringLiteral("max-batch"), QStringLiteral("Actions per proposal."), QStringLiteral("n"), QStringLiteral("1"));
+    const QCommandLineOption idOption(
+        QStringLiteral("id"), QStringLiteral("Raft server id."), QStringLiteral("id"));
+    const QCommandLineOption raftOption(
+        QStringLiteral("raft"), QStringLiteral("Raft address ip:port."), QStringLiteral("address"));
+    const QCommandLineOption dataOption(
+        QStringLiteral("data"), QStringLiteral("Data dir."), QStringLiteral("dir"));
+    const QCommandLineOption peersOption(QStringLiteral("peers"),
+        QStringLiteral("Bootstrap voters id=ip:port,..."), QStringLiteral("list"));
+    const QCommandLineOption electionOption(QStringLiteral("election-ms"),
+        QStringLiteral("Election timeout."), QStringLiteral("ms"), QStringLiteral("300"));
+    const QCommandLineOption heartbeatOption(QStringLiteral("heartbeat-ms"),
+        QStringLiteral("Heartbeat timeout."), QStringLiteral("ms"), QStringLiteral("50"));
+    const QCommandLineOption thresholdOption(QStringLiteral("snapshot-threshold"),
+        QStringLiteral("Entries per snapshot."), QStringLiteral("n"), QStringLiteral("1024"));
+    const QCommandLineOption trailingOption(QStringLiteral("snapshot-trailing"),
+        QStringLiteral("Entries kept after a snapshot."), QStringLiteral("n"),
+        QStringLiteral("128"));
+    const QCommandLineOption batchOption(QStringLiteral("max-batch"),
+        QStringLiteral("Actions per proposal."), QStringLiteral("n"), QStringLiteral("1"));
     const QCommandLineOption faultOption(QStringLiteral("fault-at-index"),
-                                         QStringLiteral("Test-only: perturb this replica's state from this log index."),
-                                         QStringLiteral("index"), QStringLiteral("0"));
-    parser.addOptions({idOption, raftOption, dataOption, peersOption, electionOption, heartbeatOption,
-                       thresholdOption, trailingOption, batchOption, faultOption});
+        QStringLiteral("Test-only: perturb this replica's state from this log index."),
+        QStringLiteral("index"), QStringLiteral("0"));
+    parser.addOptions({ idOption, raftOption, dataOption, peersOption, electionOption,
+        heartbeatOption, thresholdOption, trailingOption, batchOption, faultOption });
     parser.process(app);
 
     RaftConfig config;
@@ -274,10 +291,11 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "bad peer %s\n", qPrintable(peer));
             return 2;
         }
-        config.bootstrap.append({parts[0].toULongLong(), parts[1]});
+        config.bootstrap.append({ parts[0].toULongLong(), parts[1] });
     }
 
-    Replica replica(config, qMax(1u, parser.value(batchOption).toUInt()), parser.value(faultOption).toULongLong());
+    Replica replica(config, qMax(1u, parser.value(batchOption).toUInt()),
+        parser.value(faultOption).toULongLong());
     if (!replica.start())
         return 1;
     return app.exec();

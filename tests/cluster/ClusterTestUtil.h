@@ -11,9 +11,9 @@
 namespace metatopia::cluster::test {
 
 // raft needs every member's address up front (and the same one again when a killed replica
-// restarts), so a test cannot listen on port 0. Pick a free port below the kernel's ephemeral range:
-// ports in that range are handed out to outgoing connections of every process on the machine and
-// could be taken while a replica is down between a kill and its restart.
+// restarts), so a test cannot listen on port 0. Pick a free port below the kernel's ephemeral
+// range: ports in that range are handed out to outgoing connections of every process on the machine
+// and could be taken while a replica is down between a kill and its restart.
 inline QString freeLoopbackAddress()
 {
     quint32 ephemeralLow = 32768;

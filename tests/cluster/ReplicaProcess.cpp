@@ -28,15 +28,16 @@ ReplicaProcess::~ReplicaProcess()
 QString ReplicaProcess::executable()
 {
     // Next to the test binaries' sibling bin/ dir (METATOPIA_BIN_DIR), or next to this executable.
-    const QString fromApp = QCoreApplication::applicationDirPath() + QStringLiteral("/../bin/cluster_test_replica");
+    const QString fromApp
+        = QCoreApplication::applicationDirPath() + QStringLiteral("/../bin/cluster_test_replica");
     return QDir::cleanPath(fromApp);
 }
 
 bool ReplicaProcess::start(int timeoutMs)
 {
-    QStringList args {QStringLiteral("--id"), QString::number(m_options.id),
-                      QStringLiteral("--raft"), m_options.raftAddress,
-                      QStringLiteral("--data"), m_options.dataDir};
+    QStringList args { QStringLiteral("--id"), QString::number(m_options.id),
+        QStringLiteral("--raft"), m_options.raftAddress, QStringLiteral("--data"),
+        m_options.dataDir };
     if (!m_options.peers.isEmpty())
         args << QStringLiteral("--peers") << m_options.peers;
     args << m_options.extraArgs;
@@ -66,7 +67,7 @@ bool ReplicaProcess::start(int timeoutMs)
 
 void ReplicaProcess::kill9()
 {
-    m_process.kill();   // SIGKILL
+    m_process.kill(); // SIGKILL
     m_process.waitForFinished(5000);
     m_control.abort();
 }
@@ -124,7 +125,8 @@ std::optional<QByteArray> ReplicaProcess::request(const QByteArray &line, int ti
     m_replies.clear();
     send(line);
     QDeadlineTimer deadline(timeoutMs);
-    while (m_replies.empty() && !deadline.hasExpired() && m_control.state() == QAbstractSocket::ConnectedState) {
+    while (m_replies.empty() && !deadline.hasExpired()
+        && m_control.state() == QAbstractSocket::ConnectedState) {
         if (m_control.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
             readControl();
     }
@@ -160,7 +162,8 @@ std::optional<std::vector<ActionKey>> ReplicaProcess::list(int timeoutMs)
         const qsizetype colon = words[i].indexOf(':');
         if (colon < 0)
             return std::nullopt;
-        keys.push_back({words[i].left(colon).toULongLong(), words[i].mid(colon + 1).toULongLong()});
+        keys.push_back(
+            { words[i].left(colon).toULongLong(), words[i].mid(colon + 1).toULongLong() });
     }
     if (keys.size() != words.value(1).toULongLong())
         return std::nullopt;

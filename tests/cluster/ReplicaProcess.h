@@ -23,8 +23,8 @@ struct ReplicaOptions
     quint64 id = 0;
     QString raftAddress;
     QString dataDir;
-    QString peers;            // "1=127.0.0.1:p1,2=..." for a new cluster; empty to join one
-    QStringList extraArgs;    // e.g. --election-ms 200
+    QString peers; // "1=127.0.0.1:p1,2=..." for a new cluster; empty to join one
+    QStringList extraArgs; // e.g. --election-ms 200
 };
 
 // One cluster_test_replica process, seen from a test or the benchmark: starts it, reads the
@@ -42,7 +42,7 @@ public:
 
     bool start(int timeoutMs = 15000);
     void kill9();
-    bool quit(int timeoutMs = 15000);   // graceful; true if the process exited with code 0
+    bool quit(int timeoutMs = 15000); // graceful; true if the process exited with code 0
     bool isRunning() const;
     qint64 pid() const { return m_process.processId(); }
     const ReplicaOptions &options() const { return m_options; }

@@ -75,7 +75,7 @@ void TestLedger::applyActions(const QByteArray &bytes)
 
 TestLedger::Summary TestLedger::summary() const
 {
-    return {m_hash, m_order.size(), m_duplicates, m_batches, m_lastIndex};
+    return { m_hash, m_order.size(), m_duplicates, m_batches, m_lastIndex };
 }
 
 // hash, duplicates, batches, lastIndex, order count, order pairs, deduper length, deduper bytes.
@@ -102,7 +102,8 @@ bool TestLedger::restore(const QByteArray &bytes)
     qsizetype pos = 0;
     quint64 hash = 0, duplicates = 0, batches = 0, lastIndex = 0, count = 0, dedupeSize = 0;
     if (!get64(bytes, pos, hash) || !get64(bytes, pos, duplicates) || !get64(bytes, pos, batches)
-        || !get64(bytes, pos, lastIndex) || !get64(bytes, pos, count) || count > quint64(bytes.size()) / 16)
+        || !get64(bytes, pos, lastIndex) || !get64(bytes, pos, count)
+        || count > quint64(bytes.size()) / 16)
         return false;
     std::vector<ActionKey> order;
     order.reserve(count);

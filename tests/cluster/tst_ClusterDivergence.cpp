@@ -44,7 +44,8 @@ private slots:
             options.dataDir = dir.filePath(QStringLiteral("replica%1").arg(id));
             options.peers = peers.join(QLatin1Char(','));
             if (options.id == FaultyId)
-                options.extraArgs = {QStringLiteral("--fault-at-index"), QString::number(FaultAt)};
+                options.extraArgs
+                    = { QStringLiteral("--fault-at-index"), QString::number(FaultAt) };
             replicas.push_back(std::make_unique<ReplicaProcess>(options));
             QVERIFY(replicas.back()->start());
             pointers.push_back(replicas.back().get());
@@ -69,7 +70,7 @@ private slots:
             }(),
             20000);
 
-        DivergenceDetector detector({1, 2, 3});
+        DivergenceDetector detector({ 1, 2, 3 });
         quint64 firstFlagged = 0;
         for (ReplicaProcess *replica : pointers) {
             const auto hashes = replica->hashes();

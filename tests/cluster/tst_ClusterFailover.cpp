@@ -48,15 +48,16 @@ std::vector<ReplicaProcess *> TestClusterFailover::replicas() const
     return out;
 }
 
-ReplicaProcess *TestClusterFailover::makeReplica(quint64 id, const QString &peers, const QString &address)
+ReplicaProcess *TestClusterFailover::makeReplica(
+    quint64 id, const QString &peers, const QString &address)
 {
     ReplicaOptions options;
     options.id = id;
     options.raftAddress = address;
     options.dataDir = m_dir.filePath(QStringLiteral("replica%1").arg(id));
     options.peers = peers;
-    options.extraArgs = {QStringLiteral("--snapshot-threshold"), QStringLiteral("128"),
-                         QStringLiteral("--snapshot-trailing"), QStringLiteral("32")};
+    options.extraArgs = { QStringLiteral("--snapshot-threshold"), QStringLiteral("128"),
+        QStringLiteral("--snapshot-trailing"), QStringLiteral("32") };
     m_replicas.push_back(std::make_unique<ReplicaProcess>(options));
     return m_replicas.back().get();
 }
@@ -95,8 +96,8 @@ bool TestClusterFailover::converged(int timeoutMs)
                 break;
             }
             states.insert(status.value(QStringLiteral("applied")) + QLatin1Char('/')
-                          + status.value(QStringLiteral("accepted")) + QLatin1Char('/')
-                          + status.value(QStringLiteral("hash")));
+                + status.value(QStringLiteral("accepted")) + QLatin1Char('/')
+                + status.value(QStringLiteral("hash")));
         }
         if (allAnswered && running > 0 && states.size() == 1)
             return true;
@@ -120,7 +121,8 @@ void TestClusterFailover::verifyExactlyOnce(const ClusterDriver &driver)
             QVERIFY(key.seq >= 1 && key.seq <= driver.sentCount());
         }
         for (quint64 seq : driver.acked())
-            QVERIFY2(seen.contains(seq), qPrintable(QStringLiteral("acknowledged action %1 lost").arg(seq)));
+            QVERIFY2(seen.contains(seq),
+                qPrintable(QStringLiteral("acknowledged action %1 lost").arg(seq)));
         if (!reference)
             reference = list;
         else
@@ -148,7 +150,9 @@ void TestClusterFailover::killingTheLeaderLosesNothing()
         ReplicaProcess *next = driver.findLeader(15000);
         QVERIFY2(next, "no new leader after the kill");
         QVERIFY(next != leader);
-        QVERIFY2(driver.drain(20000), qPrintable(QStringLiteral("%1 actions never acknowledged").arg(driver.unacked().size())));
+        QVERIFY2(driver.drain(20000),
+            qPrintable(
+                QStringLiteral("%1 actions never acknowledged").arg(driver.unacked().size())));
 
         // The killed replica comes back from its data dir and catches up.
         QVERIFY(leader->start());
@@ -156,8 +160,8 @@ void TestClusterFailover::killingTheLeaderLosesNothing()
     QVERIFY(driver.drain(20000));
     QVERIFY(converged(30000));
     verifyExactlyOnce(driver);
-    qInfo("sent %llu, acked %zu, resends %llu, nacks %llu", driver.sentCount(), driver.acked().size(),
-          driver.resends(), driver.nacks());
+    qInfo("sent %llu, acked %zu, resends %llu, nacks %llu", driver.sentCount(),
+        driver.acked().size(), driver.resends(), driver.nacks());
 }
 
 void TestClusterFailover::gracefulQuitAndRestart()

@@ -13,23 +13,23 @@ class TestDivergenceDetector : public QObject
 private slots:
     void agreeingReplicasAreQuiet()
     {
-        DivergenceDetector detector({1, 2, 3});
+        DivergenceDetector detector({ 1, 2, 3 });
         for (quint64 tick = 1; tick <= 100; ++tick) {
-            for (quint64 replica : {3, 1, 2})
+            for (quint64 replica : { 3, 1, 2 })
                 QVERIFY(detector.report(tick, replica, tick * 31).empty());
         }
         QCOMPARE(detector.divergenceCount(), quint64(0));
-        QCOMPARE(detector.trackedTicks(), size_t(0));   // fully reported ticks are forgotten
+        QCOMPARE(detector.trackedTicks(), size_t(0)); // fully reported ticks are forgotten
     }
 
     void dissenterAfterMajorityIsFlagged()
     {
-        DivergenceDetector detector({1, 2, 3});
+        DivergenceDetector detector({ 1, 2, 3 });
         QVERIFY(detector.report(5, 1, 0xaa).empty());
-        QVERIFY(detector.report(5, 2, 0xaa).empty());   // majority reached: 0xaa
+        QVERIFY(detector.report(5, 2, 0xaa).empty()); // majority reached: 0xaa
         const auto flagged = detector.report(5, 3, 0xbb);
         QCOMPARE(flagged.size(), size_t(1));
-        QCOMPARE(flagged[0], (Divergence {5, 3, 0xbb, 0xaa, false}));
+        QCOMPARE(flagged[0], (Divergence { 5, 3, 0xbb, 0xaa, false }));
         QVERIFY(detector.hasDiverged(3));
         QCOMPARE(detector.divergedReplicas().at(3), quint64(5));
         QCOMPARE(detector.divergenceCount(), quint64(1));
@@ -37,11 +37,11 @@ private slots:
 
     void dissenterBeforeMajorityIsFlaggedWhenMajorityArrives()
     {
-        DivergenceDetector detector({1, 2, 3, 4, 5});
-        QVERIFY(detector.report(9, 4, 0x1).empty());    // the odd one reports first
+        DivergenceDetector detector({ 1, 2, 3, 4, 5 });
+        QVERIFY(detector.report(9, 4, 0x1).empty()); // the odd one reports first
         QVERIFY(detector.report(9, 1, 0x2).empty());
         QVERIFY(detector.report(9, 2, 0x2).empty());
-        const auto flagged = detector.report(9, 3, 0x2);   // 3 of 5 agree
+        const auto flagged = detector.report(9, 3, 0x2); // 3 of 5 agree
         QCOMPARE(flagged.size(), size_t(1));
         QCOMPARE(flagged[0].replica, quint64(4));
         QCOMPARE(flagged[0].majorityHash, quint64(0x2));
@@ -51,7 +51,7 @@ private slots:
 
     void noMajorityFlagsEveryone()
     {
-        DivergenceDetector detector({1, 2, 3});
+        DivergenceDetector detector({ 1, 2, 3 });
         QVERIFY(detector.report(1, 1, 10).empty());
         QVERIFY(detector.report(1, 2, 20).empty());
         const auto flagged = detector.report(1, 3, 30);
@@ -62,7 +62,7 @@ private slots:
 
     void contradictingOwnReportIsFlagged()
     {
-        DivergenceDetector detector({1, 2, 3});
+        DivergenceDetector detector({ 1, 2, 3 });
         detector.report(2, 1, 7);
         QVERIFY(detector.report(2, 1, 7).empty());
         const auto flagged = detector.report(2, 1, 8);
@@ -72,7 +72,7 @@ private slots:
 
     void unknownReplicasAndOldTicksAreIgnored()
     {
-        DivergenceDetector detector({1, 2, 3}, 16);
+        DivergenceDetector detector({ 1, 2, 3 }, 16);
         QVERIFY(detector.report(1, 9, 1).empty());
         // A dead replica never reports: its undecided ticks are dropped after the window.
         for (quint64 tick = 1; tick <= 100; ++tick) {
@@ -80,14 +80,14 @@ private slots:
             detector.report(tick, 2, tick);
         }
         QVERIFY(detector.trackedTicks() <= 16);
-        QVERIFY(detector.report(3, 3, 12345).empty());   // too old to judge
+        QVERIFY(detector.report(3, 3, 12345).empty()); // too old to judge
         QCOMPARE(detector.divergenceCount(), quint64(0));
         // After a resync the flag can be cleared; membership can change.
         detector.report(100, 3, 1);
         QVERIFY(detector.hasDiverged(3));
         detector.clear(3);
         QVERIFY(!detector.hasDiverged(3));
-        detector.setReplicas({1, 2, 3, 4, 4});
+        detector.setReplicas({ 1, 2, 3, 4, 4 });
         QCOMPARE(detector.replicas().size(), size_t(4));
     }
 };

@@ -13,7 +13,8 @@ namespace {
 
 Action action(quint64 client, quint64 seq)
 {
-    return {{client, seq}, QByteArray("a") + QByteArray::number(client) + '/' + QByteArray::number(seq)};
+    return { { client, seq },
+        QByteArray("a") + QByteArray::number(client) + '/' + QByteArray::number(seq) };
 }
 
 } // namespace
@@ -26,7 +27,7 @@ private slots:
     void batchRoundTrips()
     {
         ActionBatch batch;
-        batch.actions = {action(1, 1), action(2, 7), {{3, 9}, QByteArray()}, action(1, 2)};
+        batch.actions = { action(1, 1), action(2, 7), { { 3, 9 }, QByteArray() }, action(1, 2) };
         const QByteArray bytes = batch.encode();
         const auto decoded = ActionBatch::decode(bytes);
         QVERIFY(decoded.has_value());
@@ -39,10 +40,11 @@ private slots:
     void malformedBatchesAreRejected()
     {
         ActionBatch batch;
-        batch.actions = {action(1, 1), action(2, 2)};
+        batch.actions = { action(1, 1), action(2, 2) };
         const QByteArray bytes = batch.encode();
         for (qsizetype cut = 0; cut < bytes.size(); ++cut)
-            QVERIFY2(!ActionBatch::decode(bytes.left(cut)).has_value(), qPrintable(QString::number(cut)));
+            QVERIFY2(!ActionBatch::decode(bytes.left(cut)).has_value(),
+                qPrintable(QString::number(cut)));
         QVERIFY(!ActionBatch::decode(bytes + 'x').has_value());
         QByteArray badVersion = bytes;
         badVersion[0] = 9;
@@ -57,38 +59,40 @@ private slots:
             QByteArray junk(int(random->bounded(64)), Qt::Uninitialized);
             for (char &c : junk)
                 c = char(random->bounded(256));
-            ActionBatch::decode(junk);   // must not crash; usually nullopt
+            ActionBatch::decode(junk); // must not crash; usually nullopt
         }
     }
 
     void deduperAppliesEachActionOnce()
     {
         ActionDeduper deduper;
-        QCOMPARE(deduper.accept({1, 1}), ActionDeduper::Verdict::Fresh);
-        QCOMPARE(deduper.accept({1, 1}), ActionDeduper::Verdict::Duplicate);
+        QCOMPARE(deduper.accept({ 1, 1 }), ActionDeduper::Verdict::Fresh);
+        QCOMPARE(deduper.accept({ 1, 1 }), ActionDeduper::Verdict::Duplicate);
         // Out of order: 3 before 2, both fresh once, then the floor moves past both.
-        QCOMPARE(deduper.accept({1, 3}), ActionDeduper::Verdict::Fresh);
+        QCOMPARE(deduper.accept({ 1, 3 }), ActionDeduper::Verdict::Fresh);
         QCOMPARE(deduper.floor(1), quint64(1));
-        QCOMPARE(deduper.accept({1, 2}), ActionDeduper::Verdict::Fresh);
+        QCOMPARE(deduper.accept({ 1, 2 }), ActionDeduper::Verdict::Fresh);
         QCOMPARE(deduper.floor(1), quint64(3));
-        QCOMPARE(deduper.accept({1, 2}), ActionDeduper::Verdict::Duplicate);
-        QCOMPARE(deduper.accept({1, 3}), ActionDeduper::Verdict::Duplicate);
+        QCOMPARE(deduper.accept({ 1, 2 }), ActionDeduper::Verdict::Duplicate);
+        QCOMPARE(deduper.accept({ 1, 3 }), ActionDeduper::Verdict::Duplicate);
         // Clients are independent.
-        QCOMPARE(deduper.accept({2, 1}), ActionDeduper::Verdict::Fresh);
-        QVERIFY(deduper.wasApplied({2, 1}));
-        QVERIFY(!deduper.wasApplied({2, 2}));
+        QCOMPARE(deduper.accept({ 2, 1 }), ActionDeduper::Verdict::Fresh);
+        QVERIFY(deduper.wasApplied({ 2, 1 }));
+        QVERIFY(!deduper.wasApplied({ 2, 2 }));
         // A client cannot make every replica remember an unbounded set.
-        QCOMPARE(deduper.accept({1, 3 + ActionDeduper::Window + 1}), ActionDeduper::Verdict::OutOfWindow);
-        QCOMPARE(deduper.accept({5, ActionDeduper::Window + 1}), ActionDeduper::Verdict::OutOfWindow);
+        QCOMPARE(deduper.accept({ 1, 3 + ActionDeduper::Window + 1 }),
+            ActionDeduper::Verdict::OutOfWindow);
+        QCOMPARE(
+            deduper.accept({ 5, ActionDeduper::Window + 1 }), ActionDeduper::Verdict::OutOfWindow);
         QCOMPARE(deduper.clientCount(), size_t(2));
     }
 
     void deduperSnapshotRoundTrips()
     {
         ActionDeduper deduper;
-        for (quint64 seq : {1, 2, 5, 9, 7})
-            deduper.accept({4, seq});
-        deduper.accept({2, 1});
+        for (quint64 seq : { 1, 2, 5, 9, 7 })
+            deduper.accept({ 4, seq });
+        deduper.accept({ 2, 1 });
         const QByteArray bytes = deduper.serialize();
         const auto copy = ActionDeduper::deserialize(bytes);
         QVERIFY(copy.has_value());
@@ -98,7 +102,7 @@ private slots:
         ActionDeduper a = deduper;
         ActionDeduper b = *copy;
         for (quint64 seq = 1; seq < 12; ++seq)
-            QCOMPARE(a.accept({4, seq}), b.accept({4, seq}));
+            QCOMPARE(a.accept({ 4, seq }), b.accept({ 4, seq }));
         for (qsizetype cut = 0; cut < bytes.size(); ++cut)
             QVERIFY(!ActionDeduper::deserialize(bytes.left(cut)).has_value());
     }
@@ -115,8 +119,8 @@ private slots:
         const QByteArray first = builder.takeBatch();
         const auto firstBatch = ActionBatch::decode(first);
         QVERIFY(firstBatch.has_value());
-        QCOMPARE(firstBatch->actions.size(), size_t(2));   // capped at maxActionsPerBatch
-        QCOMPARE(firstBatch->actions[0].key, (ActionKey {1, 1}));
+        QCOMPARE(firstBatch->actions.size(), size_t(2)); // capped at maxActionsPerBatch
+        QCOMPARE(firstBatch->actions[0].key, (ActionKey { 1, 1 }));
         QCOMPARE(builder.inFlightCount(), size_t(2));
         // A resend while in flight is not proposed again either.
         QCOMPARE(builder.offer(action(1, 2)), BatchBuilder::Offer::AlreadyPending);
@@ -126,7 +130,7 @@ private slots:
 
         // Acks come from commits only, and name exactly the batch's actions.
         const auto acked = builder.noteCommitted(first);
-        QCOMPARE(acked, (std::vector<ActionKey> {{1, 1}, {1, 2}}));
+        QCOMPARE(acked, (std::vector<ActionKey> { { 1, 1 }, { 1, 2 } }));
         QCOMPARE(builder.inFlightCount(), size_t(1));
         QCOMPARE(builder.offer(action(1, 1)), BatchBuilder::Offer::AlreadyCommitted);
 
@@ -135,7 +139,7 @@ private slots:
         QCOMPARE(builder.queuedCount(), size_t(1));
         const auto again = ActionBatch::decode(builder.takeBatch());
         QVERIFY(again.has_value());
-        QCOMPARE(again->actions[0].key, (ActionKey {2, 1}));
+        QCOMPARE(again->actions[0].key, (ActionKey { 2, 1 }));
         Q_UNUSED(second);
     }
 
@@ -149,12 +153,12 @@ private slots:
         QCOMPARE(builder.offer(action(1, 4)), BatchBuilder::Offer::Full);
         const auto handed = builder.takeUnacknowledged();
         QCOMPARE(handed.size(), size_t(3));
-        QCOMPARE(handed[0].key, (ActionKey {1, 1}));   // in flight first
+        QCOMPARE(handed[0].key, (ActionKey { 1, 1 })); // in flight first
         QCOMPARE(builder.queuedCount() + builder.inFlightCount(), size_t(0));
         // The failed proposal of a batch can be abandoned for resending elsewhere.
         QCOMPARE(builder.offer(action(1, 1)), BatchBuilder::Offer::Queued);
         const QByteArray retry = builder.takeBatch();
-        QCOMPARE(builder.abandonBatch(retry), (std::vector<ActionKey> {{1, 1}}));
+        QCOMPARE(builder.abandonBatch(retry), (std::vector<ActionKey> { { 1, 1 } }));
         QCOMPARE(builder.offer(action(1, 1)), BatchBuilder::Offer::Queued);
         Q_UNUSED(batch);
     }
@@ -174,14 +178,14 @@ private slots:
 
         ActionDeduper replica;
         int applied = 0;
-        for (const QByteArray &bytes : {lost, resent}) {
+        for (const QByteArray &bytes : { lost, resent }) {
             const auto batch = ActionBatch::decode(bytes);
             QVERIFY(batch.has_value());
             for (const Action &a : batch->actions)
                 applied += replica.accept(a.key) == ActionDeduper::Verdict::Fresh ? 1 : 0;
         }
         QCOMPARE(applied, 2);
-        QCOMPARE(newLeader.noteCommitted(lost), (std::vector<ActionKey> {{1, 1}}));
+        QCOMPARE(newLeader.noteCommitted(lost), (std::vector<ActionKey> { { 1, 1 } }));
         QCOMPARE(newLeader.noteCommitted(resent).size(), size_t(2));
         QCOMPARE(newLeader.inFlightCount(), size_t(0));
     }

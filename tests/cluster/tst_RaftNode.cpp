@@ -29,13 +29,14 @@ struct Member
     RaftConfig config;
     std::shared_ptr<TestLedger> ledger;
     std::unique_ptr<RaftNode> node;
-    std::vector<quint64> committedIndices;   // as seen through the committed() signal
+    std::vector<quint64> committedIndices; // as seen through the committed() signal
 };
 
 QByteArray actionBatch(quint64 clientId, quint64 seq)
 {
     ActionBatch batch;
-    batch.actions.push_back({{clientId, seq}, QByteArray("payload-") + QByteArray::number(seq)});
+    batch.actions.push_back(
+        { { clientId, seq }, QByteArray("payload-") + QByteArray::number(seq) });
     return batch.encode();
 }
 
@@ -44,12 +45,13 @@ QByteArray actionBatch(quint64 clientId, quint64 seq)
 namespace metatopia::cluster::test {
 char *toString(const TestLedger::Summary &s)
 {
-    return qstrdup(qPrintable(QStringLiteral("hash=%1 accepted=%2 duplicates=%3 batches=%4 lastIndex=%5")
-                                  .arg(s.hash, 0, 16)
-                                  .arg(s.accepted)
-                                  .arg(s.duplicates)
-                                  .arg(s.batches)
-                                  .arg(s.lastIndex)));
+    return qstrdup(
+        qPrintable(QStringLiteral("hash=%1 accepted=%2 duplicates=%3 batches=%4 lastIndex=%5")
+                       .arg(s.hash, 0, 16)
+                       .arg(s.accepted)
+                       .arg(s.duplicates)
+                       .arg(s.batches)
+                       .arg(s.lastIndex)));
 }
 } // namespace metatopia::cluster::test
 
@@ -93,7 +95,7 @@ Member &TestRaftNode::add(quint64 id, bool bootstrap)
     member.config.snapshotThreshold = 64;
     member.config.snapshotTrailing = 16;
     if (bootstrap)
-        m_bootstrap.append({id, member.config.address});
+        m_bootstrap.append({ id, member.config.address });
     return member;
 }
 
@@ -103,7 +105,7 @@ bool TestRaftNode::startMember(Member &member)
     member.node = std::make_unique<RaftNode>(member.ledger);
     member.committedIndices.clear();
     connect(member.node.get(), &RaftNode::committed, this,
-            [&member](quint64 index, const QByteArray &) { member.committedIndices.push_back(index); });
+        [&member](quint64 index, const QByteArray &) { member.committedIndices.push_back(index); });
     QString error;
     const bool ok = member.node->start(member.config, &error);
     if (!ok)
@@ -114,7 +116,8 @@ bool TestRaftNode::startMember(Member &member)
 Member *TestRaftNode::leader()
 {
     for (auto &[id, member] : m_members) {
-        if (member.node && member.node->isRunning() && member.node->status().role == RaftRole::Leader)
+        if (member.node && member.node->isRunning()
+            && member.node->status().role == RaftRole::Leader)
             return &member;
     }
     return nullptr;
@@ -160,9 +163,8 @@ void TestRaftNode::commitBatches(quint64 clientId, quint64 firstSeq, int count)
     auto ok = std::make_shared<int>(0);
     auto failed = std::make_shared<int>(0);
     for (int i = 0; i < count; ++i) {
-        lead->node->propose(actionBatch(clientId, firstSeq + quint64(i)), [ok, failed](const ProposeResult &result) {
-            ++*(result.ok ? ok : failed);
-        });
+        lead->node->propose(actionBatch(clientId, firstSeq + quint64(i)),
+            [ok, failed](const ProposeResult &result) { ++*(result.ok ? ok : failed); });
     }
     QTRY_VERIFY_WITH_TIMEOUT(*ok + *failed == count, CatchUpWaitMs);
     QCOMPARE(*failed, 0);
@@ -185,20 +187,21 @@ void TestRaftNode::electsLeaderAndCommitsInOrder()
     Member *lead = leader();
     // Every node agrees on who leads.
     QTRY_VERIFY_WITH_TIMEOUT(m_members[1].node->status().leaderId == lead->config.id
-                                 && m_members[2].node->status().leaderId == lead->config.id
-                                 && m_members[3].node->status().leaderId == lead->config.id,
-                             ElectionWaitMs);
+            && m_members[2].node->status().leaderId == lead->config.id
+            && m_members[3].node->status().leaderId == lead->config.id,
+        ElectionWaitMs);
 
     auto indicesPtr = std::make_shared<std::vector<quint64>>();
     auto failed = std::make_shared<int>(0);
     constexpr int Count = 1000;
     for (int i = 1; i <= Count; ++i) {
-        lead->node->propose(actionBatch(7, quint64(i)), [indicesPtr, failed](const ProposeResult &result) {
-            if (result.ok)
-                indicesPtr->push_back(result.index);
-            else
-                ++*failed;
-        });
+        lead->node->propose(
+            actionBatch(7, quint64(i)), [indicesPtr, failed](const ProposeResult &result) {
+                if (result.ok)
+                    indicesPtr->push_back(result.index);
+                else
+                    ++*failed;
+            });
     }
     QTRY_VERIFY_WITH_TIMEOUT(int(indicesPtr->size()) + *failed == Count, CatchUpWaitMs);
     QCOMPARE(*failed, 0);
@@ -207,7 +210,7 @@ void TestRaftNode::electsLeaderAndCommitsInOrder()
     QVERIFY(std::is_sorted(indices.begin(), indices.end()));
     QVERIFY(std::adjacent_find(indices.begin(), indices.end()) == indices.end());
 
-    QVERIFY(waitConverged({1, 2, 3}, CatchUpWaitMs));
+    QVERIFY(waitConverged({ 1, 2, 3 }, CatchUpWaitMs));
     const auto reference = summaryOf(*lead);
     QCOMPARE(reference.accepted, quint64(Count));
     QCOMPARE(reference.duplicates, quint64(0));
@@ -254,7 +257,7 @@ void TestRaftNode::restartedNodeCatchesUpFromDataDir()
     // Restart from the same data dir with a fresh (empty) state machine: raft restores the last
     // snapshot, replays the log and catches up from the leader.
     QVERIFY(startMember(follower));
-    QVERIFY(waitConverged({1, 2, 3}, CatchUpWaitMs));
+    QVERIFY(waitConverged({ 1, 2, 3 }, CatchUpWaitMs));
     QVERIFY(follower.node->status().snapshotsRestored >= 1);
     Member *lead = leader();
     QVERIFY(lead);
@@ -276,7 +279,7 @@ void TestRaftNode::fourthNodeJoinsThroughSnapshot()
     QTRY_COMPARE_WITH_TIMEOUT(leader()->node->status().voters, quint64(4), CatchUpWaitMs);
 
     // The leader compacted its log long ago, so the newcomer can only catch up via a snapshot.
-    QVERIFY(waitConverged({1, 2, 3, 4}, CatchUpWaitMs));
+    QVERIFY(waitConverged({ 1, 2, 3, 4 }, CatchUpWaitMs));
     QVERIFY(restored.count() >= 1);
     QVERIFY(fourth.node->status().snapshotsRestored >= 1);
     // The Qt side hears of the snapshot before any batch that follows it.
@@ -289,7 +292,7 @@ void TestRaftNode::fourthNodeJoinsThroughSnapshot()
 
     // It takes part in the log from now on.
     commitBatches(10, 1, 50);
-    QVERIFY(waitConverged({1, 2, 3, 4}, CatchUpWaitMs));
+    QVERIFY(waitConverged({ 1, 2, 3, 4 }, CatchUpWaitMs));
     QCOMPARE(summaryOf(fourth), summaryOf(*leader()));
 
     // And it can be removed again.
@@ -342,7 +345,7 @@ void TestRaftNode::garbageOnRaftPortIsHarmless()
     }
     // Same leader, everybody still serving and converging.
     commitBatches(11, 100000, 100);
-    QVERIFY(waitConverged({1, 2, 3}, CatchUpWaitMs));
+    QVERIFY(waitConverged({ 1, 2, 3 }, CatchUpWaitMs));
     QCOMPARE(leader()->config.id, leaderId);
     for (auto &[id, member] : m_members)
         QCOMPARE(summaryOf(member), summaryOf(*leader()));

@@ -118,25 +118,29 @@ struct LatencyFigures
 
 // burst > 1 models tick batching: the actions of one tick arrive together and the replica
 // proposes them as one batch (--max-batch), so raft sees `rate` proposals per second.
-LatencyFigures measureLatency(int replicas, int rate, int burst, double seconds, const QString &base)
+LatencyFigures measureLatency(
+    int replicas, int rate, int burst, double seconds, const QString &base)
 {
     QTemporaryDir dir(base + QStringLiteral("/metatopia-bench-cluster-XXXXXX"));
     Cluster cluster;
     LatencyFigures figures;
-    if (!startCluster(cluster, replicas, dir.path(), {QStringLiteral("--max-batch"), QString::number(qMax(1, burst))}))
+    if (!startCluster(cluster, replicas, dir.path(),
+            { QStringLiteral("--max-batch"), QString::number(qMax(1, burst)) }))
         return figures;
     ClusterDriver driver(cluster.pointers(), 1);
     ReplicaProcess *leader = driver.findLeader(15000);
     if (!leader)
         return figures;
     driver.setTarget(leader);
-    pacedLatencies(driver, rate, burst, 1.0);   // warm-up: connections, segment files, caches
+    pacedLatencies(driver, rate, burst, 1.0); // warm-up: connections, segment files, caches
     const auto latencies = pacedLatencies(driver, rate, burst, seconds);
     figures.p50Ms = percentile(latencies, 0.50) / 1e6;
     figures.p99Ms = percentile(latencies, 0.99) / 1e6;
-    std::fprintf(stderr, "%d replica(s), %d proposals/s x %d actions, data in %s, %.0f s: %zu acked, p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-                 replicas, rate, burst, qPrintable(base), seconds, latencies.size(), figures.p50Ms, percentile(latencies, 0.9) / 1e6,
-                 figures.p99Ms, percentile(latencies, 1.0) / 1e6);
+    std::fprintf(stderr,
+        "%d replica(s), %d proposals/s x %d actions, data in %s, %.0f s: %zu acked, p50 %.3f ms, "
+        "p90 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+        replicas, rate, burst, qPrintable(base), seconds, latencies.size(), figures.p50Ms,
+        percentile(latencies, 0.9) / 1e6, figures.p99Ms, percentile(latencies, 1.0) / 1e6);
     return figures;
 }
 
@@ -145,7 +149,8 @@ double measureThroughput(int maxBatch, int window, double seconds)
 {
     QTemporaryDir dir;
     Cluster cluster;
-    if (!startCluster(cluster, 3, dir.path(), {QStringLiteral("--max-batch"), QString::number(maxBatch)}))
+    if (!startCluster(
+            cluster, 3, dir.path(), { QStringLiteral("--max-batch"), QString::number(maxBatch) }))
         return 0;
     ClusterDriver driver(cluster.pointers(), 1);
     ReplicaProcess *leader = driver.findLeader(15000);
@@ -158,15 +163,17 @@ double measureThroughput(int maxBatch, int window, double seconds)
             driver.sendNew(missing);
     });
     driver.sendNew(window);
-    QTest::qWait(1000);   // warm-up, load running
+    QTest::qWait(1000); // warm-up, load running
     const size_t before = driver.acked().size();
     QElapsedTimer clock;
     clock.start();
     QTest::qWait(int(seconds * 1000));
-    const double rate = double(driver.acked().size() - before) / (double(clock.nsecsElapsed()) / 1e9);
+    const double rate
+        = double(driver.acked().size() - before) / (double(clock.nsecsElapsed()) / 1e9);
     QObject::disconnect(&driver, &ClusterDriver::ackedOne, nullptr, nullptr);
     waitFor([&] { return driver.unacked().empty(); }, 10000);
-    std::fprintf(stderr, "throughput, max-batch %d, window %d: %.0f acks/s\n", maxBatch, window, rate);
+    std::fprintf(
+        stderr, "throughput, max-batch %d, window %d: %.0f acks/s\n", maxBatch, window, rate);
     return rate;
 }
 
@@ -199,14 +206,15 @@ std::vector<qint64> measureFailover(int kills, const QStringList &extraArgs)
             driver.resendUnacked();
             driver.sendNew(1);
             const size_t acked = driver.acked().size();
-            if (waitFor([&] { return driver.acked().size() > acked && driver.unacked().empty(); }, 1000))
+            if (waitFor([&] { return driver.acked().size() > acked && driver.unacked().empty(); },
+                    1000))
                 failover = sinceKill.nsecsElapsed();
         }
         if (failover < 0)
             break;
         failovers.push_back(failover);
         std::fprintf(stderr, "kill %2d: leader %llu, next commit after %.1f ms\n", kill + 1,
-                     leader->options().id, double(failover) / 1e6);
+            leader->options().id, double(failover) / 1e6);
         // Back to three healthy replicas before the next kill.
         if (!leader->start())
             break;
@@ -225,7 +233,7 @@ std::vector<qint64> measureFailover(int kills, const QStringList &extraArgs)
 void bench(const char *name, double value, const char *unit, const QString &extra = {})
 {
     std::printf("BENCH cluster.%s value=%.3f unit=%s%s\n", name, value, unit,
-                extra.isEmpty() ? "" : qPrintable(QLatin1Char(' ') + extra));
+        extra.isEmpty() ? "" : qPrintable(QLatin1Char(' ') + extra));
     std::fflush(stdout);
 }
 
@@ -247,36 +255,52 @@ int main(int argc, char **argv)
     // Baseline: the same measurement on a single replica (no replication, same disk and code path).
     const QString disk = QDir::tempPath();
     const QString memory = QStringLiteral("/dev/shm");
-    const auto latency = [](const char *name, const LatencyFigures &figures, const LatencyFigures &baseline) {
-        bench(QByteArray(QByteArray(name) + "_p50").constData(), figures.p50Ms, "ms",
-              QStringLiteral("baseline=%1 ratio=%2").arg(baseline.p50Ms, 0, 'f', 3).arg(baseline.p50Ms > 0 ? figures.p50Ms / baseline.p50Ms : 0, 0, 'f', 2));
-        bench(QByteArray(QByteArray(name) + "_p99").constData(), figures.p99Ms, "ms",
-              QStringLiteral("baseline=%1 ratio=%2 target=value<=5").arg(baseline.p99Ms, 0, 'f', 3).arg(baseline.p99Ms > 0 ? figures.p99Ms / baseline.p99Ms : 0, 0, 'f', 2));
-    };
-    latency("commit_latency_1000ps", measureLatency(3, 1000, 1, 5.0, disk), measureLatency(1, 1000, 1, 5.0, disk));
+    const auto latency
+        = [](const char *name, const LatencyFigures &figures, const LatencyFigures &baseline) {
+              bench(QByteArray(QByteArray(name) + "_p50").constData(), figures.p50Ms, "ms",
+                  QStringLiteral("baseline=%1 ratio=%2")
+                      .arg(baseline.p50Ms, 0, 'f', 3)
+                      .arg(baseline.p50Ms > 0 ? figures.p50Ms / baseline.p50Ms : 0, 0, 'f', 2));
+              bench(QByteArray(QByteArray(name) + "_p99").constData(), figures.p99Ms, "ms",
+                  QStringLiteral("baseline=%1 ratio=%2 target=value<=5")
+                      .arg(baseline.p99Ms, 0, 'f', 3)
+                      .arg(baseline.p99Ms > 0 ? figures.p99Ms / baseline.p99Ms : 0, 0, 'f', 2));
+          };
+    latency("commit_latency_1000ps", measureLatency(3, 1000, 1, 5.0, disk),
+        measureLatency(1, 1000, 1, 5.0, disk));
     // 45 ticks/s carrying 1,000 actions/s: one proposal of ~22 actions per tick.
-    latency("commit_latency_45tps_1000aps", measureLatency(3, 45, 22, 5.0, disk), measureLatency(1, 45, 22, 5.0, disk));
+    latency("commit_latency_45tps_1000aps", measureLatency(3, 45, 22, 5.0, disk),
+        measureLatency(1, 45, 22, 5.0, disk));
     if (QFileInfo(memory).isDir() && QFileInfo(memory).isWritable())
-        latency("commit_latency_1000ps_tmpfs", measureLatency(3, 1000, 1, 5.0, memory), measureLatency(1, 1000, 1, 5.0, memory));
+        latency("commit_latency_1000ps_tmpfs", measureLatency(3, 1000, 1, 5.0, memory),
+            measureLatency(1, 1000, 1, 5.0, memory));
 
     const double unbatched = measureThroughput(1, 256, 5.0);
     const double batched = measureThroughput(256, 4096, 5.0);
     bench("max_proposals_per_s", unbatched, "1/s");
     bench("max_actions_per_s_batched", batched, "1/s",
-          QStringLiteral("baseline=%1 ratio=%2").arg(unbatched, 0, 'f', 0).arg(unbatched > 0 ? batched / unbatched : 0, 0, 'f', 2));
+        QStringLiteral("baseline=%1 ratio=%2")
+            .arg(unbatched, 0, 'f', 0)
+            .arg(unbatched > 0 ? batched / unbatched : 0, 0, 'f', 2));
 
     const auto failovers = measureFailover(20, {});
-    std::fprintf(stderr, "failover: %zu kills measured (election timeout 300 ms, heartbeat 50 ms)\n", failovers.size());
+    std::fprintf(stderr,
+        "failover: %zu kills measured (election timeout 300 ms, heartbeat 50 ms)\n",
+        failovers.size());
     bench("failover_p50", percentile(failovers, 0.5) / 1e6, "ms");
-    bench("failover_p99", percentile(failovers, 0.99) / 1e6, "ms", QStringLiteral("target=value<=1000"));
+    bench("failover_p99", percentile(failovers, 0.99) / 1e6, "ms",
+        QStringLiteral("target=value<=1000"));
     bench("failover_max", percentile(failovers, 1.0) / 1e6, "ms");
     bench("failover_kills", double(failovers.size()), "count", QStringLiteral("target=value==20"));
 
     // Tighter loopback timings: faster failover, at the price of less slack for a stalled leader.
-    const auto fast = measureFailover(20, {QStringLiteral("--election-ms"), QStringLiteral("150"),
-                                           QStringLiteral("--heartbeat-ms"), QStringLiteral("25")});
-    std::fprintf(stderr, "failover: %zu kills measured (election timeout 150 ms, heartbeat 25 ms)\n", fast.size());
+    const auto fast = measureFailover(20,
+        { QStringLiteral("--election-ms"), QStringLiteral("150"), QStringLiteral("--heartbeat-ms"),
+            QStringLiteral("25") });
+    std::fprintf(stderr,
+        "failover: %zu kills measured (election timeout 150 ms, heartbeat 25 ms)\n", fast.size());
     bench("failover_election150_p50", percentile(fast, 0.5) / 1e6, "ms");
-    bench("failover_election150_p99", percentile(fast, 0.99) / 1e6, "ms", QStringLiteral("target=value<=1000"));
+    bench("failover_election150_p99", percentile(fast, 0.99) / 1e6, "ms",
+        QStringLiteral("target=value<=1000"));
     return failovers.size() == 20 && fast.size() == 20 ? 0 : 1;
 }
