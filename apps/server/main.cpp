@@ -69,34 +69,29 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption role(QStringLiteral("role"),
-                                  QStringLiteral("Role to run: chat (sim and physics come later)."),
-                                  QStringLiteral("role"), QStringLiteral("chat"));
-    const QCommandLineOption dataDir(
-        QStringLiteral("data-dir"),
+        QStringLiteral("Role to run: chat (sim and physics come later)."), QStringLiteral("role"),
+        QStringLiteral("chat"));
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
         QStringLiteral("Directory for the database and TLS identity (default: %1).")
             .arg(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
         QStringLiteral("dir"));
     const QCommandLineOption listen(QStringLiteral("listen"),
-                                    QStringLiteral("Address to listen on (default 127.0.0.1)."),
-                                    QStringLiteral("address"), QStringLiteral("127.0.0.1"));
+        QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"),
+        QStringLiteral("127.0.0.1"));
     const QCommandLineOption port(QStringLiteral("port"),
-                                  QStringLiteral("TCP port (default 7777; 0 picks a free one)."),
-                                  QStringLiteral("port"), QStringLiteral("7777"));
+        QStringLiteral("TCP port (default 7777; 0 picks a free one)."), QStringLiteral("port"),
+        QStringLiteral("7777"));
     const QCommandLineOption name(QStringLiteral("name"),
-                                  QStringLiteral("Server name shown to clients."),
-                                  QStringLiteral("name"), defaults.name);
-    const QCommandLineOption source(
-        QStringLiteral("source-offer"),
+        QStringLiteral("Server name shown to clients."), QStringLiteral("name"), defaults.name);
+    const QCommandLineOption source(QStringLiteral("source-offer"),
         QStringLiteral("Where users get this server's source (AGPL-3.0 section 13); set it when "
                        "you run a modified version."),
         QStringLiteral("text"), metatopia::ChatServerHost::defaultSourceOffer());
-    const QCommandLineOption loginDelay(
-        QStringLiteral("wrong-password-delay"),
+    const QCommandLineOption loginDelay(QStringLiteral("wrong-password-delay"),
         QStringLiteral("Milliseconds before a failed login is answered (default %1).")
             .arg(defaults.chat.wrongPasswordDelayMs),
         QStringLiteral("ms"), QString::number(defaults.chat.wrongPasswordDelayMs));
-    const QCommandLineOption rate(
-        QStringLiteral("rate-limit"),
+    const QCommandLineOption rate(QStringLiteral("rate-limit"),
         QStringLiteral("Messages per second a connection may send (default %1; 0 = unlimited).")
             .arg(defaults.messagesPerSecond),
         QStringLiteral("n"), QString::number(defaults.messagesPerSecond));
@@ -112,7 +107,8 @@ int main(int argc, char *argv[])
         ? parser.value(dataDir)
         : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     if (!config.listenAddress.setAddress(parser.value(listen)))
-        return fail(QStringLiteral("--listen: \"%1\" is not an IP address").arg(parser.value(listen)));
+        return fail(
+            QStringLiteral("--listen: \"%1\" is not an IP address").arg(parser.value(listen)));
     bool ok = false;
     const uint portValue = parser.value(port).toUInt(&ok);
     if (!ok || portValue > 65535)
@@ -138,8 +134,7 @@ int main(int argc, char *argv[])
     std::printf("%s\n", qPrintable(host.listeningLine()));
     std::fflush(stdout);
     qInfo("%s: chat role listening on %s:%u, data in %s", qPrintable(config.name),
-          qPrintable(host.address().toString()), unsigned(host.port()),
-          qPrintable(config.dataDir));
+        qPrintable(host.address().toString()), unsigned(host.port()), qPrintable(config.dataDir));
 
     const int rc = app.exec();
     host.stop();

@@ -16,8 +16,7 @@ namespace metatopia {
 ChatArchive::ChatArchive(store::Database &database)
     : m_db(database)
     , m_history(std::make_unique<store::HistoryStore>(database))
-{
-}
+{ }
 
 ChatArchive::~ChatArchive() = default;
 
@@ -77,8 +76,8 @@ bool ChatArchive::append(QList<Item> &items)
         const QString conversation = message.isPrivate
             ? store::HistoryStore::privateKey(message.from, message.to)
             : store::HistoryStore::channelKey(message.channel.mid(1));
-        const auto stored = m_history->append(conversation, message.from, message.text,
-                                              message.timestampMs);
+        const auto stored
+            = m_history->append(conversation, message.from, message.text, message.timestampMs);
         if (!stored) {
             m_error = m_history->errorString();
             return false;
@@ -131,8 +130,7 @@ std::optional<ChatMessage> ChatArchive::findSent(qint64 senderId, qint64 clientS
 }
 
 QList<ChatMessage> ChatArchive::history(const QString &conversation, qint64 beforeId, int limit,
-                                        bool *more, const QString &channel, const QString &me,
-                                        const QString &peer)
+    bool *more, const QString &channel, const QString &me, const QString &peer)
 {
     // One more than asked tells whether there is more.
     const qint64 bound = beforeId > 0 ? beforeId : std::numeric_limits<qint64>::max();
@@ -163,18 +161,17 @@ QList<ChatMessage> ChatArchive::history(const QString &conversation, qint64 befo
     return out;
 }
 
-QList<ChatMessage> ChatArchive::channelHistory(const QString &channel, qint64 beforeId, int limit,
-                                               bool *more)
+QList<ChatMessage> ChatArchive::channelHistory(
+    const QString &channel, qint64 beforeId, int limit, bool *more)
 {
-    return history(store::HistoryStore::channelKey(channel.mid(1)), beforeId, limit, more,
-                   channel, {}, {});
+    return history(
+        store::HistoryStore::channelKey(channel.mid(1)), beforeId, limit, more, channel, {}, {});
 }
 
-QList<ChatMessage> ChatArchive::privateHistory(const QString &me, const QString &peer,
-                                               qint64 beforeId, int limit, bool *more)
+QList<ChatMessage> ChatArchive::privateHistory(
+    const QString &me, const QString &peer, qint64 beforeId, int limit, bool *more)
 {
-    return history(store::HistoryStore::privateKey(me, peer), beforeId, limit, more, {}, me,
-                   peer);
+    return history(store::HistoryStore::privateKey(me, peer), beforeId, limit, more, {}, me, peer);
 }
 
 QStringList ChatArchive::channelNames()

@@ -51,11 +51,11 @@ public:
 
     // Oldest first: the newest `limit` messages with id < beforeId (0: the newest of all).
     // *more tells whether older ones exist.
-    QList<ChatMessage> channelHistory(const QString &channel, qint64 beforeId, int limit,
-                                      bool *more);
+    QList<ChatMessage> channelHistory(
+        const QString &channel, qint64 beforeId, int limit, bool *more);
     // The conversation of me and peer, files under "@peer" (as me sees it).
-    QList<ChatMessage> privateHistory(const QString &me, const QString &peer, qint64 beforeId,
-                                      int limit, bool *more);
+    QList<ChatMessage> privateHistory(
+        const QString &me, const QString &peer, qint64 beforeId, int limit, bool *more);
     // Channels that have history.
     QStringList channelNames();
     // Names of everyone accountId exchanged private messages with.
@@ -65,7 +65,7 @@ public:
 
 private:
     QList<ChatMessage> history(const QString &conversation, qint64 beforeId, int limit, bool *more,
-                               const QString &channel, const QString &me, const QString &peer);
+        const QString &channel, const QString &me, const QString &peer);
 
     store::Database &m_db;
     std::unique_ptr<store::HistoryStore> m_history;

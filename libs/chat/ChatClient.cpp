@@ -129,11 +129,10 @@ struct ChatClient::Private
             if (c == conn.get())
                 onReady();
         });
-        QObject::connect(c, &net::Connection::messageReceived, q,
-                         [this, c](const QCborMap &m) {
-                             if (c == conn.get())
-                                 onMessage(m);
-                         });
+        QObject::connect(c, &net::Connection::messageReceived, q, [this, c](const QCborMap &m) {
+            if (c == conn.get())
+                onMessage(m);
+        });
         QObject::connect(c, &net::Connection::disconnected, q, [this, c] {
             if (c == conn.get())
                 onDisconnected();
@@ -143,17 +142,16 @@ struct ChatClient::Private
                 emit q->errorOccurred(e);
         });
         QObject::connect(c, &net::Connection::fingerprintChanged, q,
-                         [this, c](const QString &hostPort, const QByteArray &pinned,
-                                   const QByteArray &presented) {
-                             if (c != conn.get())
-                                 return;
-                             // Retrying would only hammer the same certificate: stop until the
-                             // user decides.
-                             wantConnected = false;
-                             emit q->certificateChanged(
-                                 hostPort, net::TlsIdentity::formatFingerprint(pinned),
-                                 net::TlsIdentity::formatFingerprint(presented));
-                         });
+            [this, c](
+                const QString &hostPort, const QByteArray &pinned, const QByteArray &presented) {
+                if (c != conn.get())
+                    return;
+                // Retrying would only hammer the same certificate: stop until the
+                // user decides.
+                wantConnected = false;
+                emit q->certificateChanged(hostPort, net::TlsIdentity::formatFingerprint(pinned),
+                    net::TlsIdentity::formatFingerprint(presented));
+            });
     }
 
     // Detaches the current connection without touching the state machine.
@@ -211,7 +209,7 @@ struct ChatClient::Private
     }
 
     void sendAuth(const QString &method, const QString &name, const QString &password,
-                  const QString &sessionToken)
+        const QString &sessionToken)
     {
         QCborMap m = net::makeMessage(net::msg::auth);
         m.insert(kMethod, method);
@@ -301,7 +299,7 @@ struct ChatClient::Private
         m.insert(chat::key::text, out.text);
         m.insert(chat::key::seq, out.seq);
         out.inFlightRequest = request(out.isPrivate ? chat::msg::im : chat::msg::say, m,
-                                      PendingRequest { {}, out.target, out.seq });
+            PendingRequest { {}, out.target, out.seq });
     }
 
     qint64 queueMessage(bool isPrivate, const QString &target, const QString &text)
@@ -311,10 +309,9 @@ struct ChatClient::Private
             return 0;
         }
         if (text.size() > chat::MaxMessageLength) {
-            emit q->errorOccurred(
-                QStringLiteral("message too long (%1 characters, at most %2)")
-                    .arg(text.size())
-                    .arg(chat::MaxMessageLength));
+            emit q->errorOccurred(QStringLiteral("message too long (%1 characters, at most %2)")
+                                      .arg(text.size())
+                                      .arg(chat::MaxMessageLength));
             return 0;
         }
         const qint64 seq = seqPrefix | nextSeq++;
@@ -366,7 +363,7 @@ struct ChatClient::Private
                 emit q->memberLeft(channel, who);
         } else if (type == chat::msg::presence) {
             emit q->presenceChanged(m.value(chat::key::user).toString(),
-                                    presenceFromString(m.value(chat::key::state).toString()));
+                presenceFromString(m.value(chat::key::state).toString()));
         } else if (type == net::msg::error) {
             emit q->errorOccurred(net::errorText(m));
         }
@@ -381,7 +378,8 @@ struct ChatClient::Private
         } else if (pending.type == chat::msg::join) {
             if (!ok) {
                 channels.erase(pending.target);
-                emit q->errorOccurred(QStringLiteral("cannot join %1: %2").arg(pending.target, error));
+                emit q->errorOccurred(
+                    QStringLiteral("cannot join %1: %2").arg(pending.target, error));
                 return;
             }
             const QString channel = m.value(chat::key::channel).toString();
@@ -389,8 +387,8 @@ struct ChatClient::Private
             for (const QCborValue &v : m.value(chat::key::members).toArray())
                 members.append(v.toString());
             emit q->channelJoined(channel, members);
-            emit q->historyReceived(
-                channel, chat::decodeMessages(m.value(chat::key::messages).toArray(), user),
+            emit q->historyReceived(channel,
+                chat::decodeMessages(m.value(chat::key::messages).toArray(), user),
                 m.value(chat::key::more).toBool());
         } else if (pending.type == chat::msg::leave) {
             if (ok)
@@ -412,8 +410,7 @@ struct ChatClient::Private
                 emit q->errorOccurred(error);
                 return;
             }
-            emit q->historyReceived(
-                m.value(chat::key::channel).toString(),
+            emit q->historyReceived(m.value(chat::key::channel).toString(),
                 chat::decodeMessages(m.value(chat::key::messages).toArray(), user),
                 m.value(chat::key::more).toBool());
         } else if (pending.type == net::msg::source) {

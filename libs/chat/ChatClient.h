@@ -21,7 +21,12 @@
 
 namespace metatopia {
 
-enum class Presence { Offline, Online, Away };
+enum class Presence
+{
+    Offline,
+    Online,
+    Away
+};
 
 QString presenceToString(Presence p);
 // Unknown strings map to Offline.
@@ -29,22 +34,28 @@ Presence presenceFromString(const QString &s);
 
 struct ChatMessage
 {
-    qint64 id = 0;          // server-assigned, increasing; 0 while pending
-    QString channel;        // "#name" for channels, "@user" for IM peers (the other party)
+    qint64 id = 0; // server-assigned, increasing; 0 while pending
+    QString channel; // "#name" for channels, "@user" for IM peers (the other party)
     QString from;
-    QString to;             // channel name or recipient user
+    QString to; // channel name or recipient user
     QString text;
     qint64 timestampMs = 0; // server time (ms since epoch); client time while pending
     bool isPrivate = false;
-    bool pending = false;   // sent by us, not yet acknowledged by the server
-    qint64 clientSeq = 0;   // the sender's sequence number (0 if not ours)
+    bool pending = false; // sent by us, not yet acknowledged by the server
+    qint64 clientSeq = 0; // the sender's sequence number (0 if not ours)
 };
 
 class ChatClient : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Disconnected, Connecting, Connected, LoggedIn };
+    enum class State
+    {
+        Disconnected,
+        Connecting,
+        Connected,
+        LoggedIn
+    };
     Q_ENUM(State)
 
     // dataDir holds the certificate pin store (trust on first use).
@@ -113,10 +124,10 @@ signals:
     void memberLeft(const QString &channel, const QString &user);
     // Channel or private, live; also our own messages once, at send time, with pending = true.
     void messageReceived(const metatopia::ChatMessage &msg);
-    void messageAcknowledged(qint64 clientSeq, qint64 id);   // stored on the server
+    void messageAcknowledged(qint64 clientSeq, qint64 id); // stored on the server
     void messageRejected(qint64 clientSeq, const QString &reason); // e.g. too long: not resent
-    void historyReceived(const QString &channel, const QList<metatopia::ChatMessage> &messages,
-                         bool more);
+    void historyReceived(
+        const QString &channel, const QList<metatopia::ChatMessage> &messages, bool more);
     void presenceChanged(const QString &user, metatopia::Presence p);
     void errorOccurred(const QString &text); // for error banners
     // The server's certificate differs from the pinned one: the connection is refused.

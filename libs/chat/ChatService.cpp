@@ -71,8 +71,9 @@ struct ChatService::Private
         : q(owner)
         , server(srv)
         , options(opts)
-        , accounts(db, opts.cheapPasswordHashing ? store::PasswordHashing::minimal()
-                                                 : store::PasswordHashing::interactive())
+        , accounts(db,
+              opts.cheapPasswordHashing ? store::PasswordHashing::minimal()
+                                        : store::PasswordHashing::interactive())
         , sessions(db)
         , throttle(throttlePolicy(opts))
         , archive(db)
@@ -111,8 +112,8 @@ struct ChatService::Private
         if (token.isEmpty())
             token = sessions.create(account.id);
         if (token.isEmpty()) {
-            out.error = QStringLiteral("could not create a session: %1")
-                            .arg(sessions.errorString());
+            out.error
+                = QStringLiteral("could not create a session: %1").arg(sessions.errorString());
             return out;
         }
         out.ok = true;
@@ -152,12 +153,11 @@ struct ChatService::Private
             });
     }
 
-    void passwordLogin(const QString &name, const QString &password, const QString &address,
-                       net::AuthDone done)
+    void passwordLogin(
+        const QString &name, const QString &password, const QString &address, net::AuthDone done)
     {
         accounts.loginAsync(
-            name, password, q,
-            [this, name, address, done = std::move(done)](const auto &result) {
+            name, password, q, [this, name, address, done = std::move(done)](const auto &result) {
                 if (!result.ok()) {
                     net::AuthOutcome out;
                     out.error = result.errorText;
@@ -181,9 +181,9 @@ struct ChatService::Private
         u.accountId = conn->accountId();
         u.connections.insert(conn);
         QObject::connect(conn, &net::Connection::messageReceived, q,
-                         [this, conn](const QCborMap &m) { handle(*conn, m); });
-        QObject::connect(conn, &net::Connection::disconnected, q,
-                         [this, conn] { onDisconnected(conn); });
+            [this, conn](const QCborMap &m) { handle(*conn, m); });
+        QObject::connect(
+            conn, &net::Connection::disconnected, q, [this, conn] { onDisconnected(conn); });
         qCInfo(lcChat).noquote() << name << "logged in from" << conn->peerAddress();
         if (cameOnline) {
             u.presence = Presence::Online;
@@ -367,8 +367,8 @@ struct ChatService::Private
     std::map<std::pair<qint64, qint64>, qsizetype> batchSeqs; // (sender, seq) -> item
     QTimer flushTimer;
 
-    void enqueue(net::Connection &conn, const QCborMap &request, const ChatMessage &msg,
-                 qint64 recipientId)
+    void enqueue(
+        net::Connection &conn, const QCborMap &request, const ChatMessage &msg, qint64 recipientId)
     {
         qsizetype item = -1;
         if (msg.clientSeq != 0) {
@@ -402,7 +402,8 @@ struct ChatService::Private
             qCWarning(lcChat) << "messages not stored:" << archive.errorString();
             for (const PendingWrite &w : writes) {
                 if (w.conn)
-                    w.conn->replyError(w.request, QStringLiteral("server busy, message not stored"));
+                    w.conn->replyError(
+                        w.request, QStringLiteral("server busy, message not stored"));
             }
             return;
         }
@@ -516,8 +517,8 @@ struct ChatService::Private
         return false;
     }
 
-    void sendToChannel(const QString &channel, const QCborMap &message,
-                       const net::Connection *except)
+    void sendToChannel(
+        const QString &channel, const QCborMap &message, const net::Connection *except)
     {
         auto ch = channels.find(channel);
         if (ch == channels.end())
@@ -547,8 +548,9 @@ struct ChatService::Private
         const QString user = conn.accountName();
         auto &mine = joinedBy[&conn];
         if (!mine.count(channel) && int(mine.size()) >= chat::MaxChannelsPerConnection) {
-            conn.replyError(m, QStringLiteral("too many channels (at most %1 per connection)")
-                                   .arg(chat::MaxChannelsPerConnection));
+            conn.replyError(m,
+                QStringLiteral("too many channels (at most %1 per connection)")
+                    .arg(chat::MaxChannelsPerConnection));
             return;
         }
         const bool newMember = !userInChannel(channel, user);
@@ -690,8 +692,8 @@ struct ChatService::Private
     {
         const QString channel = m.value(chat::key::channel).toString();
         const qint64 before = m.value(chat::key::before).toInteger(0);
-        const int limit = int(std::clamp<qint64>(m.value(chat::key::limit).toInteger(50), 1,
-                                                 chat::MaxHistoryPage));
+        const int limit = int(
+            std::clamp<qint64>(m.value(chat::key::limit).toInteger(50), 1, chat::MaxHistoryPage));
         bool more = false;
         QList<ChatMessage> messages;
         if (channel.startsWith(u'@')) {
@@ -717,8 +719,8 @@ struct ChatService::Private
     }
 };
 
-ChatService::ChatService(net::Server &server, store::Database &database,
-                         ChatServiceOptions options, QObject *parent)
+ChatService::ChatService(
+    net::Server &server, store::Database &database, ChatServiceOptions options, QObject *parent)
     : QObject(parent)
     , d(std::make_unique<Private>(this, server, database, options))
 {
@@ -727,7 +729,7 @@ ChatService::ChatService(net::Server &server, store::Database &database,
             d->authenticate(conn, request, std::move(done));
         });
     connect(&server, &net::Server::connectionAuthenticated, this,
-            [this](net::Connection *conn) { d->onAuthenticated(conn); });
+        [this](net::Connection *conn) { d->onAuthenticated(conn); });
 }
 
 ChatService::~ChatService()

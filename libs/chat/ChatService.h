@@ -49,7 +49,7 @@ public:
     // Takes over server's authenticator. server and database (open) must outlive the service.
     // Check isReady() afterwards: the chat's tables may fail to be created.
     ChatService(net::Server &server, store::Database &database, ChatServiceOptions options = {},
-                QObject *parent = nullptr);
+        QObject *parent = nullptr);
     ~ChatService() override;
 
     bool isReady() const;

@@ -81,8 +81,8 @@ bool LocalChat::inRange(const AvatarPosition &a, const AvatarPosition &b, LocalC
     const FVec3 &p = a.position;
     const FVec3 &q = b.position;
     const __int128 d[3] = { static_cast<__int128>(p.x.raw()) - q.x.raw(),
-                            static_cast<__int128>(p.y.raw()) - q.y.raw(),
-                            static_cast<__int128>(p.z.raw()) - q.z.raw() };
+        static_cast<__int128>(p.y.raw()) - q.y.raw(),
+        static_cast<__int128>(p.z.raw()) - q.z.raw() };
     __int128 sum = 0;
     for (__int128 v : d) {
         if (v > r || v < -r)
@@ -92,8 +92,8 @@ bool LocalChat::inRange(const AvatarPosition &a, const AvatarPosition &b, LocalC
     return sum <= r * r;
 }
 
-QStringList LocalChat::hearers(const AvatarPositions &positions, const QString &speaker,
-                               LocalChatMode mode)
+QStringList LocalChat::hearers(
+    const AvatarPositions &positions, const QString &speaker, LocalChatMode mode)
 {
     const auto from = positions.positionOf(speaker);
     if (!from)

@@ -19,7 +19,12 @@
 
 namespace metatopia {
 
-enum class LocalChatMode { Whisper, Say, Shout };
+enum class LocalChatMode
+{
+    Whisper,
+    Say,
+    Shout
+};
 
 // Where an avatar stands: the region (only avatars of the same region hear each other) and a
 // position in metres within it.
@@ -63,8 +68,8 @@ public:
 
     // Everyone other than the speaker who hears them, in ascending name order. Empty when the
     // speaker has no known position.
-    static QStringList hearers(const AvatarPositions &positions, const QString &speaker,
-                               LocalChatMode mode);
+    static QStringList hearers(
+        const AvatarPositions &positions, const QString &speaker, LocalChatMode mode);
 };
 
 } // namespace metatopia

@@ -120,10 +120,10 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(b->state(), ChatClient::State::LoggedIn, WaitMs);
 
         const QStringList expected { QStringLiteral("before"), QStringLiteral("in flight"),
-                                     QStringLiteral("offline 1"), QStringLiteral("offline 2") };
+            QStringLiteral("offline 1"), QStringLiteral("offline 2") };
         QCOMPARE(historyTexts(*b, QStringLiteral("#r")), expected);
         QCOMPARE(server.host().service()->channelMembers(QStringLiteral("#r")),
-                 (QStringList { QStringLiteral("alice"), QStringLiteral("bob") }));
+            (QStringList { QStringLiteral("alice"), QStringLiteral("bob") }));
     }
 
     void longBacklogIsResentWithinTheRateLimit()

@@ -59,9 +59,10 @@ private slots:
             return raw.call(net::msg::auth, auth);
         };
         QCOMPARE(net::errorText(tryRegister(QStringLiteral("alice"), QStringLiteral("whatever1"))),
-                 QStringLiteral("the name alice is taken"));
-        QVERIFY(net::errorText(tryRegister(QStringLiteral("bad name"), QStringLiteral("longenough")))
-                    .contains(QLatin1String("a name")));
+            QStringLiteral("the name alice is taken"));
+        QVERIFY(
+            net::errorText(tryRegister(QStringLiteral("bad name"), QStringLiteral("longenough")))
+                .contains(QLatin1String("a name")));
         QVERIFY(net::errorText(tryRegister(QStringLiteral("bob"), QStringLiteral("short")))
                     .contains(QLatin1String("password")));
         QVERIFY(net::isOk(tryRegister(QStringLiteral("bob"), QStringLiteral("longenough"))));
@@ -118,7 +119,7 @@ private slots:
         QVERIFY(bJoined.wait(WaitMs));
         QCOMPARE(bJoined.first().at(0).toString(), QStringLiteral("#lobby"));
         QCOMPARE(bJoined.first().at(1).toStringList(),
-                 (QStringList { QStringLiteral("alice"), QStringLiteral("bob") }));
+            (QStringList { QStringLiteral("alice"), QStringLiteral("bob") }));
         QTRY_COMPARE_WITH_TIMEOUT(aMemberJoined.count(), 1, WaitMs);
         QCOMPARE(aMemberJoined.first().at(1).toString(), QStringLiteral("bob"));
         // carol stays outside the channel.
@@ -153,7 +154,7 @@ private slots:
         QCOMPARE(aMsgs.count(), 1); // no echo of the push to the sender
 
         QCOMPARE(server->host().service()->channelMembers(QStringLiteral("#lobby")),
-                 (QStringList { QStringLiteral("alice"), QStringLiteral("bob") }));
+            (QStringList { QStringLiteral("alice"), QStringLiteral("bob") }));
 
         // Speaking in a channel one has not joined is refused and not resent.
         QSignalSpy cRejected(c.get(), &ChatClient::messageRejected);
@@ -396,8 +397,9 @@ private slots:
         auto a = makeClient(*server, QStringLiteral("a"));
         QVERIFY(connectAs(*a, *server, QStringLiteral("alice"), false));
         QSignalSpy errors(a.get(), &ChatClient::errorOccurred);
-        QCOMPARE(a->sendToChannel(QStringLiteral("#len"), QString(chat::MaxMessageLength + 1, u'y')),
-                 qint64(0));
+        QCOMPARE(
+            a->sendToChannel(QStringLiteral("#len"), QString(chat::MaxMessageLength + 1, u'y')),
+            qint64(0));
         QCOMPARE(errors.count(), 1);
         QVERIFY(a->pendingMessages().isEmpty());
     }
@@ -427,7 +429,8 @@ private slots:
             QVERIFY(net::isOk(raw.call(chat::msg::join, join)));
         }
         join.insert(chat::key::channel, QStringLiteral("#one-too-many"));
-        QVERIFY(net::errorText(raw.call(chat::msg::join, join)).contains(QLatin1String("too many")));
+        QVERIFY(
+            net::errorText(raw.call(chat::msg::join, join)).contains(QLatin1String("too many")));
         join.insert(chat::key::channel, QStringLiteral("#c0")); // re-joining is fine
         QVERIFY(net::isOk(raw.call(chat::msg::join, join)));
         // Still serving.
@@ -439,12 +442,11 @@ private slots:
         AvatarPositionMap positions;
         const auto place = [&](const char *name, int x) {
             positions.setPosition(QString::fromLatin1(name),
-                                  AvatarPosition { QStringLiteral("r"),
-                                                   FVec3 { Fixed::fromInt(x), Fixed::zero(),
-                                                           Fixed::zero() } });
+                AvatarPosition { QStringLiteral("r"),
+                    FVec3 { Fixed::fromInt(x), Fixed::zero(), Fixed::zero() } });
         };
         place("alice", 0);
-        place("bob", 15);   // hears say, not whisper
+        place("bob", 15); // hears say, not whisper
         place("carol", 60); // hears shout only
         server->host().service()->setAvatarPositions(&positions);
 

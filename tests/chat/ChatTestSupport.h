@@ -75,8 +75,7 @@ inline std::unique_ptr<ChatClient> makeClient(ServerFixture &server, const QStri
 
 // Connects, registers (or logs in) and waits until logged in.
 inline bool connectAs(ChatClient &client, ServerFixture &server, const QString &user,
-                      bool registerFirst = true,
-                      const QString &password = QStringLiteral("correct horse"))
+    bool registerFirst = true, const QString &password = QStringLiteral("correct horse"))
 {
     QSignalSpy loggedIn(&client, &ChatClient::loggedIn);
     client.connectToServer(QStringLiteral("127.0.0.1"), server.port());
@@ -108,7 +107,7 @@ public:
     {
         m_conn = net::Connection::connectToHost(QStringLiteral("127.0.0.1"), port, m_pins);
         QObject::connect(m_conn.get(), &net::Connection::messageReceived, this,
-                         [this](const QCborMap &m) { received.append(m); });
+            [this](const QCborMap &m) { received.append(m); });
         return QTest::qWaitFor([&] { return m_conn->isReady(); }, WaitMs);
     }
 
@@ -136,7 +135,7 @@ public:
         QElapsedTimer timer;
         timer.start();
         while (!found() && m_conn->state() != net::Connection::State::Closed
-               && timer.elapsed() < WaitMs)
+            && timer.elapsed() < WaitMs)
             incoming.wait(int(std::max<qint64>(1, WaitMs - timer.elapsed())));
         return reply;
     }
@@ -144,8 +143,8 @@ public:
     bool login(const QString &user, const QString &password, bool registerFirst)
     {
         QCborMap auth;
-        auth.insert(QStringLiteral("method"), registerFirst ? QStringLiteral("register")
-                                                            : QStringLiteral("password"));
+        auth.insert(QStringLiteral("method"),
+            registerFirst ? QStringLiteral("register") : QStringLiteral("password"));
         auth.insert(QStringLiteral("name"), user);
         auth.insert(chat::key::password, password);
         return net::isOk(call(net::msg::auth, auth));

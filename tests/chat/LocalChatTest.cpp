@@ -16,7 +16,7 @@ Fixed metres(std::int64_t m)
 }
 
 AvatarPosition at(Fixed x, Fixed y = Fixed::zero(), Fixed z = Fixed::zero(),
-                  const QString &region = QStringLiteral("home"))
+    const QString &region = QStringLiteral("home"))
 {
     return AvatarPosition { region, FVec3 { x, y, z } };
 }
@@ -106,28 +106,26 @@ private slots:
     {
         AvatarPositionMap map;
         map.setPosition(QStringLiteral("speaker"), at(metres(0)));
-        map.setPosition(QStringLiteral("zoe"), at(metres(5)));       // whisper
+        map.setPosition(QStringLiteral("zoe"), at(metres(5))); // whisper
         map.setPosition(QStringLiteral("adam"), at(metres(0), metres(15))); // say
         map.setPosition(QStringLiteral("mia"), at(metres(-60), metres(80))); // exactly 100: shout
         map.setPosition(QStringLiteral("far"), at(metres(101)));
-        map.setPosition(QStringLiteral("away"), at(metres(1), metres(0), metres(0),
-                                                   QStringLiteral("other")));
+        map.setPosition(
+            QStringLiteral("away"), at(metres(1), metres(0), metres(0), QStringLiteral("other")));
 
         QCOMPARE(LocalChat::hearers(map, QStringLiteral("speaker"), LocalChatMode::Whisper),
-                 QStringList { QStringLiteral("zoe") });
+            QStringList { QStringLiteral("zoe") });
         QCOMPARE(LocalChat::hearers(map, QStringLiteral("speaker"), LocalChatMode::Say),
-                 (QStringList { QStringLiteral("adam"), QStringLiteral("zoe") }));
+            (QStringList { QStringLiteral("adam"), QStringLiteral("zoe") }));
         QCOMPARE(LocalChat::hearers(map, QStringLiteral("speaker"), LocalChatMode::Shout),
-                 (QStringList { QStringLiteral("adam"), QStringLiteral("mia"),
-                                QStringLiteral("zoe") }));
+            (QStringList { QStringLiteral("adam"), QStringLiteral("mia"), QStringLiteral("zoe") }));
         // Unknown speaker: nobody.
         QVERIFY(LocalChat::hearers(map, QStringLiteral("ghost"), LocalChatMode::Shout).isEmpty());
         // Moving and removing avatars is seen by the next query.
         map.setPosition(QStringLiteral("far"), at(metres(99)));
         map.remove(QStringLiteral("zoe"));
         QCOMPARE(LocalChat::hearers(map, QStringLiteral("speaker"), LocalChatMode::Shout),
-                 (QStringList { QStringLiteral("adam"), QStringLiteral("far"),
-                                QStringLiteral("mia") }));
+            (QStringList { QStringLiteral("adam"), QStringLiteral("far"), QStringLiteral("mia") }));
     }
 
     void agreesWithFVec3DistanceForNearbyAvatars()
@@ -135,9 +133,8 @@ private slots:
         // Random positions (fixed seed) in a 300 m cube with sub-millimetre fractions: the exact
         // comparison agrees with FVec3's 128-bit distanceSquared wherever that cannot overflow.
         std::mt19937_64 rng(20261125);
-        const auto coordinate = [&] {
-            return Fixed::fromRaw(std::int64_t(rng() % (std::uint64_t(300) << 32)));
-        };
+        const auto coordinate
+            = [&] { return Fixed::fromRaw(std::int64_t(rng() % (std::uint64_t(300) << 32))); };
         int heardSay = 0;
         for (int i = 0; i < 20000; ++i) {
             const auto a = at(coordinate(), coordinate(), coordinate());

@@ -139,8 +139,8 @@ private slots:
     void helpAndBadArguments()
     {
         QProcess help;
-        help.start(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"),
-                   { QStringLiteral("--help") });
+        help.start(
+            QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"), { QStringLiteral("--help") });
         QVERIFY(help.waitForFinished(WaitMs));
         QCOMPARE(help.exitCode(), 0);
         const QString text = QString::fromUtf8(help.readAllStandardOutput());
@@ -149,7 +149,7 @@ private slots:
 
         QProcess bad;
         bad.start(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"),
-                  { QStringLiteral("--role"), QStringLiteral("teapot") });
+            { QStringLiteral("--role"), QStringLiteral("teapot") });
         QVERIFY(bad.waitForFinished(WaitMs));
         QVERIFY(bad.exitCode() != 0);
         QVERIFY(QString::fromUtf8(bad.readAllStandardError()).contains(QLatin1String("teapot")));
@@ -313,8 +313,8 @@ private slots:
         // Well-formed CBOR with the wrong shapes, from a logged-in peer.
         {
             net::PinStore pins(dir.filePath(QStringLiteral("raw-pins.txt")));
-            auto raw = net::Connection::connectToHost(QStringLiteral("127.0.0.1"), server.port(),
-                                                      pins);
+            auto raw
+                = net::Connection::connectToHost(QStringLiteral("127.0.0.1"), server.port(), pins);
             QSignalSpy ready(raw.get(), &net::Connection::ready);
             QVERIFY(ready.wait(WaitMs));
             QSignalSpy replies(raw.get(), &net::Connection::messageReceived);
@@ -359,8 +359,8 @@ private slots:
         // dropped; the others keep chatting meanwhile.
         {
             net::PinStore pins(dir.filePath(QStringLiteral("flood-pins.txt")));
-            auto flood = net::Connection::connectToHost(QStringLiteral("127.0.0.1"),
-                                                        server.port(), pins);
+            auto flood
+                = net::Connection::connectToHost(QStringLiteral("127.0.0.1"), server.port(), pins);
             QSignalSpy ready(flood.get(), &net::Connection::ready);
             QVERIFY(ready.wait(WaitMs));
             QSignalSpy gone(flood.get(), &net::Connection::disconnected);

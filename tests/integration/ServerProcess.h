@@ -11,7 +11,6 @@
 #include <QString>
 #include <QStringList>
 
-
 namespace metatopia::test {
 
 class ServerProcess
@@ -19,8 +18,7 @@ class ServerProcess
 public:
     explicit ServerProcess(QString dataDir)
         : m_dataDir(std::move(dataDir))
-    {
-    }
+    { }
     ~ServerProcess() { kill(); }
 
     // Starts the server and waits (bounded) for "LISTENING <addr>:<port> fingerprint=<fp>".
@@ -28,17 +26,15 @@ public:
     {
         m_stdout.clear();
         m_process.setProgram(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"));
-        m_process.setArguments(QStringList { QStringLiteral("--role"), QStringLiteral("chat"),
-                                             QStringLiteral("--data-dir"), m_dataDir,
-                                             QStringLiteral("--listen"),
-                                             QStringLiteral("127.0.0.1"),
-                                             QStringLiteral("--port"), QString::number(port),
-                                             QStringLiteral("--name"),
-                                             QStringLiteral("integration") }
-                               + extraArgs);
+        m_process.setArguments(
+            QStringList { QStringLiteral("--role"), QStringLiteral("chat"),
+                QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--listen"),
+                QStringLiteral("127.0.0.1"), QStringLiteral("--port"), QString::number(port),
+                QStringLiteral("--name"), QStringLiteral("integration") }
+            + extraArgs);
         m_process.setProcessChannelMode(QProcess::SeparateChannels);
-        m_process.setStandardErrorFile(m_dataDir + QStringLiteral(".stderr.log"),
-                                       QIODevice::Append);
+        m_process.setStandardErrorFile(
+            m_dataDir + QStringLiteral(".stderr.log"), QIODevice::Append);
         m_process.start();
         if (!m_process.waitForStarted(timeoutMs))
             return false;

@@ -118,13 +118,14 @@ int main(int argc, char *argv[])
     if (!createAccounts(dataDir, clientCount))
         return 1;
     test::ServerProcess server(dataDir);
-    if (!server.start(0, { QStringLiteral("--rate-limit"), QStringLiteral("0"),
-                           QStringLiteral("--wrong-password-delay"), QStringLiteral("0") })) {
+    if (!server.start(0,
+            { QStringLiteral("--rate-limit"), QStringLiteral("0"),
+                QStringLiteral("--wrong-password-delay"), QStringLiteral("0") })) {
         std::fprintf(stderr, "bench_chat: metatopia-server did not start\n");
         return 1;
     }
     std::fprintf(stderr, "server on port %u, %d clients, %d senders x %d messages, %d rounds\n",
-                 unsigned(server.port()), clientCount, senders, BurstPerSender, rounds);
+        unsigned(server.port()), clientCount, senders, BurstPerSender, rounds);
 
     QElapsedTimer clock;
     clock.start();
@@ -148,7 +149,7 @@ int main(int argc, char *argv[])
         return 1;
     }
     std::fprintf(stderr, "setup (login + join of %d clients): %.1f s\n", clientCount,
-                 double(clock.elapsed()) / 1000.0);
+        double(clock.elapsed()) / 1000.0);
 
     // The text carries the send time on the shared clock.
     qint64 delivered = 0;
@@ -157,24 +158,23 @@ int main(int argc, char *argv[])
     std::vector<double> ackLatencies;
     std::map<qint64, qint64> sentAt; // clientSeq -> ns
     for (auto &client : clients) {
-        QObject::connect(client.get(), &ChatClient::messageReceived, &app,
-                         [&](const ChatMessage &m) {
-                             if (m.pending)
-                                 return;
-                             const qint64 sentNs = m.text.section(u' ', 1, 1).toLongLong();
-                             latencies.push_back(double(clock.nsecsElapsed() - sentNs) / 1e6);
-                             ++delivered;
-                         });
-        QObject::connect(client.get(), &ChatClient::messageAcknowledged, &app,
-                         [&](qint64 seq, qint64) {
-                             auto it = sentAt.find(seq);
-                             if (it != sentAt.end()) {
-                                 ackLatencies.push_back(
-                                     double(clock.nsecsElapsed() - it->second) / 1e6);
-                                 sentAt.erase(it);
-                             }
-                             ++acked;
-                         });
+        QObject::connect(
+            client.get(), &ChatClient::messageReceived, &app, [&](const ChatMessage &m) {
+                if (m.pending)
+                    return;
+                const qint64 sentNs = m.text.section(u' ', 1, 1).toLongLong();
+                latencies.push_back(double(clock.nsecsElapsed() - sentNs) / 1e6);
+                ++delivered;
+            });
+        QObject::connect(
+            client.get(), &ChatClient::messageAcknowledged, &app, [&](qint64 seq, qint64) {
+                auto it = sentAt.find(seq);
+                if (it != sentAt.end()) {
+                    ackLatencies.push_back(double(clock.nsecsElapsed() - it->second) / 1e6);
+                    sentAt.erase(it);
+                }
+                ++acked;
+            });
     }
     const auto send = [&](int sender, int tag) {
         const qint64 now = clock.nsecsElapsed();
@@ -198,14 +198,14 @@ int main(int argc, char *argv[])
                 send(s, round);
         }
         if (!waitUntil([&] { return delivered >= perRound && acked >= senders * BurstPerSender; },
-                       120000)) {
+                120000)) {
             std::fprintf(stderr, "bench_chat: round %d delivered %lld of %lld\n", round,
-                         static_cast<long long>(delivered), static_cast<long long>(perRound));
+                static_cast<long long>(delivered), static_cast<long long>(perRound));
             return 1;
         }
         const double seconds = double(t.nsecsElapsed()) / 1e9;
         std::fprintf(stderr, "burst round %d: %lld deliveries in %.3f s = %.0f msg/s\n", round,
-                     static_cast<long long>(delivered), seconds, double(delivered) / seconds);
+            static_cast<long long>(delivered), seconds, double(delivered) / seconds);
         if (round < WarmupRounds)
             continue;
         throughput.push_back(double(delivered) / seconds);
@@ -240,7 +240,7 @@ int main(int argc, char *argv[])
     bench(prefix + QStringLiteral("ack_latency_p50"), percentile(singleAcks, 0.5), "ms");
     bench(prefix + QStringLiteral("ack_latency_p99"), percentile(singleAcks, 0.99), "ms");
     std::fprintf(stderr, "machine: %d cores (shared by server, clients and other jobs)\n",
-                 QThread::idealThreadCount());
+        QThread::idealThreadCount());
 
     clients.clear();
     server.terminate();
