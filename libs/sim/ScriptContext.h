@@ -1,0 +1,69 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// ScriptContext: the world as one script sees it during one tick, and the host side of the
+// script API (docs/scripting.md). It reads the immutable S(n) and the spatial index, writes only a
+// private copy of its own object and its own ScriptOutput, so many contexts run in parallel
+// without locks and the engine merges their outputs in script-id order.
+
+#include "sim/Events.h"
+#include "sim/SpatialIndex.h"
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace metatopia::sim {
+
+struct ScriptOutput
+{
+    std::unique_ptr<ScriptVm> newVm; // made by a load
+    std::optional<Object> self;      // own object, when written
+    std::vector<Emission> emitted;   // for tick n+1
+    std::vector<ChatLine> chat;
+    std::vector<RezRequest> rez;
+    std::vector<ObjectId> derez;
+    std::uint32_t droppedOut = 0;
+    std::string error; // set when the script was suspended this tick
+    bool loadRefused = false;
+    bool hashed = false; // vmHash is fresh
+    std::uint64_t vmHash = 0;
+    std::size_t vmMemory = 0;
+};
+
+class ScriptContext final : public ScriptHost
+{
+public:
+    ScriptContext(const WorldState &world, const SpatialIndex &near, const Object &self,
+                  std::uint64_t tick, std::uint64_t seed);
+
+    // Loads the script when asked (a new VM), then delivers the events in order until the script
+    // is suspended. Never throws: script failures end up in out.error.
+    void run(ScriptVm *vm, bool load, bool refuseLoad, const std::vector<const Emission *> &events,
+             const ScriptLimits &limits, bool hashVm, ScriptOutput &out);
+
+    std::vector<ScriptValue> call(std::string_view function,
+                                  std::span<const ScriptValue> args) override;
+
+    // The Lua globals routed to call(), in the order given to ScriptVm::setHostFunctions.
+    static const std::vector<std::string> &hostFunctions();
+
+private:
+    Object &writable();
+    const Object &current() const { return m_out && m_out->self ? *m_out->self : m_self; }
+    void queueEvent(Emission e);
+    void say(ChatRange range, std::span<const ScriptValue> args);
+
+    const WorldState &m_world;
+    const SpatialIndex &m_near;
+    const Object &m_self;
+    std::uint64_t m_tick;
+    std::uint64_t m_seed;
+    ScriptOutput *m_out = nullptr;
+    std::uint32_t m_emitted = 0;
+};
+
+} // namespace metatopia::sim

@@ -1,0 +1,833 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#include "sim/TickEngine.h"
+
+#include "sim/Codec.h"
+#include "sim/Hash.h"
+#include "sim/ScriptContext.h"
+#include "sim/ScriptValueCodec.h"
+#include "sim/WorkerPool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace metatopia::sim {
+
+namespace {
+
+// Salts that keep the id spaces of different event sources apart.
+constexpr std::uint64_t InputSalt = 0x1a9b7c00u;
+constexpr std::uint64_t TimerSalt = 0x7133e500u;
+constexpr std::uint64_t RezSalt = 0x4e2d0000u;
+
+std::int64_t nanosSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now()
+                                                                - start)
+        .count();
+}
+
+// First firing tick strictly after `base` for a timer started at `start`.
+std::uint64_t nextTimerTick(const ScriptStatus &status, std::uint64_t base)
+{
+    const auto interval = static_cast<std::uint64_t>(status.timerInterval);
+    if (base < status.timerStart)
+        return status.timerStart + interval;
+    return status.timerStart + interval * ((base - status.timerStart) / interval + 1);
+}
+
+bool runnable(const Object &object)
+{
+    return object.script && !object.status.suspended;
+}
+
+} // namespace
+
+std::uint64_t TickEngine::canonicalKey(std::uint64_t seed, ObjectId script, std::uint64_t event)
+{
+    return hashWords(seed, script, event);
+}
+
+const char *handlerName(EventKind kind)
+{
+    switch (kind) {
+    case EventKind::Touch:
+        return "on_touch";
+    case EventKind::Listen:
+        return "on_listen";
+    case EventKind::Message:
+        return "on_message";
+    case EventKind::Timer:
+        return "on_timer";
+    case EventKind::Collision:
+        return "on_collision";
+    case EventKind::ObjectRez:
+        return "on_object_rez";
+    }
+    return "";
+}
+
+void Emission::encode(Writer &out) const
+{
+    out.u64(id);
+    out.u8(static_cast<std::uint8_t>(kind));
+    out.u64(target);
+    out.u64(source);
+    out.i64(channel);
+    out.u8(static_cast<std::uint8_t>(range));
+    out.fixed(origin.x);
+    out.fixed(origin.y);
+    out.fixed(origin.z);
+    out.u32(static_cast<std::uint32_t>(args.size()));
+    for (const ScriptValue &arg : args)
+        encodeScriptValue(out, arg);
+}
+
+Emission Emission::decode(Reader &in)
+{
+    Emission e;
+    e.id = in.u64();
+    const std::uint8_t kind = in.u8();
+    if (kind > static_cast<std::uint8_t>(EventKind::ObjectRez))
+        throw CodecError("bad event kind");
+    e.kind = static_cast<EventKind>(kind);
+    e.target = in.u64();
+    e.source = in.u64();
+    e.channel = in.i64();
+    const std::uint8_t range = in.u8();
+    if (range > static_cast<std::uint8_t>(ChatRange::Region))
+        throw CodecError("bad chat range");
+    e.range = static_cast<ChatRange>(range);
+    e.origin.x = in.fixed();
+    e.origin.y = in.fixed();
+    e.origin.z = in.fixed();
+    e.args.resize(in.count(64));
+    for (ScriptValue &arg : e.args)
+        arg = decodeScriptValue(in);
+    return e;
+}
+
+struct TickEngine::Run
+{
+    ObjectId id = 0;
+    const Object *object = nullptr; // in the world the scripts read
+    bool load = false;
+    bool refuseLoad = false;
+    bool hashVm = false;
+    ScriptVm *vm = nullptr;
+    std::vector<const Emission *> events;
+    std::uint32_t droppedIn = 0;
+    ScriptOutput out;
+};
+
+TickEngine::TickEngine(EngineConfig config)
+    : m_pool(std::make_unique<WorkerPool>(config.threads))
+    , m_objectsNear(config.region.size)
+{
+    auto world = std::make_shared<WorldState>();
+    world->region = std::move(config.region);
+    m_world = std::move(world);
+    m_hash = computeHash();
+}
+
+TickEngine::~TickEngine() = default;
+
+int TickEngine::threads() const
+{
+    return m_pool->threadCount();
+}
+
+std::uint32_t TickEngine::hashSlotOf(ObjectId id) const
+{
+    return static_cast<std::uint32_t>(id % m_world->region.limits.vmHashInterval);
+}
+
+ScriptLimits TickEngine::scriptLimits() const
+{
+    const RegionLimits &l = m_world->region.limits;
+    ScriptLimits limits;
+    limits.instructionsPerCall = l.instructionsPerCall;
+    limits.memoryBytes = static_cast<std::size_t>(l.scriptMemoryBytes);
+    limits.maxStringBytes = static_cast<std::size_t>(l.scriptMaxStringBytes);
+    return limits;
+}
+
+const Object *TickEngine::lookup(const Overlay &overlay, ObjectId id) const
+{
+    auto it = overlay.find(id);
+    if (it != overlay.end())
+        return it->second ? &*it->second : nullptr;
+    return m_world->objects.find(id);
+}
+
+const TickReport &TickEngine::step(const TickBatch &batch)
+{
+    if (batch.tick != tick() + 1)
+        throw std::invalid_argument("tick batch out of sequence");
+    m_report = TickReport();
+    TickStats &stats = m_report.stats;
+    stats.tick = batch.tick;
+
+    auto start = std::chrono::steady_clock::now();
+    {
+        auto next = std::make_shared<WorldState>(*m_world);
+        next->tick = batch.tick;
+        m_world = std::move(next);
+    }
+    m_timerBase = batch.tick - 1;
+    std::vector<Emission> fresh;
+    applyInputs(batch, fresh);
+    stats.applyNs = nanosSince(start);
+
+    start = std::chrono::steady_clock::now();
+    std::vector<Run> runs;
+    route(batch, fresh, runs);
+    stats.routeNs = nanosSince(start);
+
+    start = std::chrono::steady_clock::now();
+    runScripts(runs, batch);
+    stats.runNs = nanosSince(start);
+
+    start = std::chrono::steady_clock::now();
+    merge(runs);
+    stats.mergeNs = nanosSince(start);
+
+    m_hash = computeHash();
+    stats.hash = m_hash;
+    stats.objects = static_cast<std::uint32_t>(m_world->objects.size());
+    stats.avatars = static_cast<std::uint32_t>(m_world->avatars.size());
+    stats.scripts = m_scriptCount;
+    stats.scriptsRun = static_cast<std::uint32_t>(
+        std::count_if(runs.begin(), runs.end(), [](const Run &r) { return r.load || !r.events.empty(); }));
+    stats.scriptMemory = m_scriptMemory;
+    return m_report;
+}
+
+void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emissions)
+{
+    const RegionConfig &region = m_world->region;
+    const RegionLimits &limits = region.limits;
+    std::vector<const Input *> order;
+    order.reserve(batch.inputs.size());
+    for (const Input &input : batch.inputs)
+        order.push_back(&input);
+    // By id, never by arrival; equal ids (a buggy source) keep their batch order.
+    std::stable_sort(order.begin(), order.end(),
+                     [](const Input *a, const Input *b) { return a->id < b->id; });
+
+    Overlay objects;
+    std::map<AvatarId, std::optional<Avatar>> avatars;
+    auto avatarAt = [&](AvatarId id) -> const Avatar * {
+        auto it = avatars.find(id);
+        if (it != avatars.end())
+            return it->second ? &*it->second : nullptr;
+        return m_world->avatars.find(id);
+    };
+    auto mutableObject = [&](ObjectId id) -> Object * {
+        auto it = objects.find(id);
+        if (it != objects.end())
+            return it->second ? &*it->second : nullptr;
+        const Object *current = m_world->objects.find(id);
+        if (!current)
+            return nullptr;
+        return &*(objects[id] = *current);
+    };
+    std::size_t liveObjects = m_world->objects.size();
+    std::uint32_t liveScripts = m_scriptCount;
+    ObjectId nextId = m_world->nextObjectId;
+    auto clampText = [&](std::string text) {
+        if (text.size() > limits.maxTextBytes)
+            text.resize(limits.maxTextBytes);
+        return text;
+    };
+
+    for (const Input *input : order) {
+        const std::uint64_t eventId = hashWords(batch.tick, InputSalt, input->id);
+        std::visit(
+            [&](const auto &a) {
+                using T = std::decay_t<decltype(a)>;
+                if constexpr (std::is_same_v<T, AvatarEnter>) {
+                    Avatar avatar;
+                    avatar.id = a.avatar;
+                    avatar.account = a.account;
+                    avatar.name = clampText(a.name);
+                    avatar.position = clampToRegion(a.position, region);
+                    avatar.rotation = FQuat::identity();
+                    avatar.animation = "stand";
+                    avatars[a.avatar] = std::move(avatar);
+                } else if constexpr (std::is_same_v<T, AvatarLeave>) {
+                    if (avatarAt(a.avatar))
+                        avatars[a.avatar] = std::nullopt;
+                } else if constexpr (std::is_same_v<T, AvatarMove>) {
+                    if (const Avatar *current = avatarAt(a.avatar)) {
+                        Avatar avatar = *current;
+                        avatar.position = clampToRegion(a.position, region);
+                        avatar.rotation = a.rotation;
+                        avatar.animation = clampText(a.animation);
+                        avatars[a.avatar] = std::move(avatar);
+                    }
+                } else if constexpr (std::is_same_v<T, AvatarChat>) {
+                    if (const Avatar *speaker = avatarAt(a.avatar)) {
+                        Emission e;
+                        e.id = eventId;
+                        e.kind = EventKind::Listen;
+                        e.source = a.avatar;
+                        e.channel = a.channel;
+                        e.range = a.range;
+                        e.origin = speaker->position;
+                        const std::string text = clampText(a.text);
+                        e.args = {ScriptValue(a.channel),
+                                  ScriptValue(static_cast<std::int64_t>(a.avatar)),
+                                  ScriptValue(speaker->name), ScriptValue(text)};
+                        emissions.push_back(std::move(e));
+                        m_report.chat.push_back(ChatLine{a.avatar, true, speaker->name, a.channel,
+                                                         a.range, speaker->position, text});
+                    }
+                } else if constexpr (std::is_same_v<T, Touch>) {
+                    const Avatar *avatar = avatarAt(a.avatar);
+                    if (avatar && lookup(objects, a.object)) {
+                        Emission e;
+                        e.id = eventId;
+                        e.kind = EventKind::Touch;
+                        e.target = a.object;
+                        e.source = a.avatar;
+                        e.args = {ScriptValue(static_cast<std::int64_t>(a.avatar)),
+                                  ScriptValue(avatar->name)};
+                        emissions.push_back(std::move(e));
+                    }
+                } else if constexpr (std::is_same_v<T, Collision>) {
+                    if (lookup(objects, a.object)) {
+                        Emission e;
+                        e.id = eventId;
+                        e.kind = EventKind::Collision;
+                        e.target = a.object;
+                        e.source = a.other;
+                        e.args = {ScriptValue(static_cast<std::int64_t>(a.other))};
+                        emissions.push_back(std::move(e));
+                    }
+                } else if constexpr (std::is_same_v<T, PhysicsTransform>) {
+                    if (Object *object = mutableObject(a.object)) {
+                        object->position = clampToRegion(a.position, region);
+                        object->rotation = a.rotation;
+                    }
+                } else if constexpr (std::is_same_v<T, CreateObject>) {
+                    const bool scripted = !a.script.empty();
+                    if (liveObjects >= limits.maxObjects
+                        || (scripted && liveScripts >= limits.maxScripts)
+                        || a.script.size() > limits.maxSourceBytes) {
+                        ++m_report.stats.refused;
+                        return;
+                    }
+                    Object object;
+                    object.id = nextId++;
+                    object.owner = a.owner;
+                    object.name = clampText(a.name);
+                    object.position = clampToRegion(a.position, region);
+                    object.rotation = a.rotation;
+                    object.scale = a.scale;
+                    object.colour = a.colour;
+                    object.text = clampText(a.text);
+                    object.permissions = a.permissions;
+                    if (scripted) {
+                        object.script = ScriptInfo::make(a.script, 1, a.owner, {});
+                        ++liveScripts;
+                    }
+                    ++liveObjects;
+                    objects[object.id] = std::move(object);
+                } else if constexpr (std::is_same_v<T, DeleteObject>) {
+                    const Object *object = lookup(objects, a.object);
+                    if (object && (a.by == 0 || a.by == object->owner)) {
+                        if (object->script)
+                            --liveScripts;
+                        objects[a.object] = std::nullopt;
+                        --liveObjects;
+                    }
+                } else if constexpr (std::is_same_v<T, EditScript>) {
+                    Object *object = mutableObject(a.object);
+                    if (!object)
+                        return;
+                    const bool allowed = a.author == 0 || a.author == object->owner
+                                         || (object->permissions & PermissionModify);
+                    const bool adds = !object->script && !a.source.empty();
+                    if (!allowed || a.source.size() > limits.maxSourceBytes
+                        || (adds && liveScripts >= limits.maxScripts)) {
+                        ++m_report.stats.refused;
+                        return;
+                    }
+                    std::vector<ScriptRevision> history;
+                    std::uint32_t revision = 1;
+                    if (object->script) {
+                        history = object->script->history;
+                        history.push_back(ScriptRevision{object->script->revision, batch.tick,
+                                                         object->script->author,
+                                                         object->script->source});
+                        if (history.size() > limits.maxHistory)
+                            history.erase(history.begin(),
+                                          history.end() - std::ptrdiff_t(limits.maxHistory));
+                        revision = object->script->revision + 1;
+                    } else if (!a.source.empty()) {
+                        ++liveScripts;
+                    }
+                    if (a.source.empty() && object->script)
+                        --liveScripts;
+                    // An empty source removes the script but keeps its history readable.
+                    object->script = ScriptInfo::make(a.source, revision, a.author,
+                                                      std::move(history));
+                    if (a.source.empty() && object->script->history.empty())
+                        object->script.reset();
+                    object->status = ScriptStatus();
+                }
+            },
+            input->action);
+    }
+
+    if (!avatars.empty())
+        commitAvatars(avatars);
+    if (nextId != m_world->nextObjectId || !objects.empty()) {
+        auto next = std::make_shared<WorldState>(*m_world);
+        next->nextObjectId = nextId;
+        m_world = std::move(next);
+        commitObjects(objects);
+    }
+}
+
+void TickEngine::commitAvatars(std::map<AvatarId, std::optional<Avatar>> &changes)
+{
+    auto next = std::make_shared<WorldState>(*m_world);
+    std::vector<PersistentMap<Avatar>::Change> list;
+    list.reserve(changes.size());
+    for (auto &[id, avatar] : changes) {
+        if (const Avatar *before = m_world->avatars.find(id))
+            next->avatarHashSum -= before->hash;
+        if (avatar) {
+            avatar->finalize();
+            next->avatarHashSum += avatar->hash;
+            list.emplace_back(id, std::make_shared<const Avatar>(std::move(*avatar)));
+        } else {
+            list.emplace_back(id, nullptr);
+        }
+    }
+    next->avatars = next->avatars.withChanges(list);
+    m_world = std::move(next);
+}
+
+void TickEngine::commitObjects(Overlay &overlay)
+{
+    if (overlay.empty())
+        return;
+    auto next = std::make_shared<WorldState>(*m_world);
+    std::vector<PersistentMap<Object>::Change> list;
+    list.reserve(overlay.size());
+    for (auto &[id, object] : overlay) {
+        const Object *before = m_world->objects.find(id);
+        if (!before && !object)
+            continue;
+        std::shared_ptr<const Object> after;
+        if (object) {
+            object->finalize();
+            // A write that changed nothing is not a change: keeps the hash and indices quiet.
+            if (before && before->hash == object->hash && before->script == object->script)
+                continue;
+            after = std::make_shared<const Object>(std::move(*object));
+        }
+        if (before)
+            next->objectHashSum -= before->hash;
+        if (after)
+            next->objectHashSum += after->hash;
+        indexObject(before, after.get());
+        list.emplace_back(id, std::move(after));
+    }
+    m_report.stats.objectsChanged += static_cast<std::uint32_t>(list.size());
+    next->objects = next->objects.withChanges(list);
+    m_world = std::move(next);
+}
+
+void TickEngine::indexObject(const Object *before, const Object *after)
+{
+    const ObjectId id = before ? before->id : after->id;
+    if (!before || !after || before->position != after->position) {
+        if (before)
+            m_objectsNear.remove(id, before->position);
+        if (after)
+            m_objectsNear.insert(id, after->position);
+    }
+    const bool hadScript = before && before->script;
+    const bool hasScript = after && after->script;
+    m_scriptCount += std::uint32_t(hasScript) - std::uint32_t(hadScript);
+    // A new script or the end of one drops the VM; the new one is made by its first run.
+    if (hadScript && (!hasScript || before->script != after->script))
+        dropScript(id);
+
+    const auto listening = [](const Object *o) {
+        return o && runnable(*o) ? o->status.listenChannels : std::vector<std::int64_t>();
+    };
+    const auto oldChannels = listening(before);
+    const auto newChannels = listening(after);
+    if (oldChannels != newChannels) {
+        for (std::int64_t channel : oldChannels) {
+            auto it = m_listeners.find(channel);
+            it->second.erase(id);
+            if (it->second.empty())
+                m_listeners.erase(it);
+        }
+        for (std::int64_t channel : newChannels)
+            m_listeners[channel].insert(id);
+    }
+
+    if (auto it = m_timerKey.find(id); it != m_timerKey.end()) {
+        m_timers.erase({it->second, id});
+        m_timerKey.erase(it);
+    }
+    if (after && runnable(*after) && after->status.timerInterval > 0) {
+        const std::uint64_t key = nextTimerTick(after->status, m_timerBase);
+        m_timers.insert({key, id});
+        m_timerKey[id] = key;
+    }
+
+    if (after && runnable(*after) && !after->status.loaded)
+        m_needsLoad.insert(id);
+    else
+        m_needsLoad.erase(id);
+}
+
+void TickEngine::dropScript(ObjectId id)
+{
+    auto it = m_scripts.find(id);
+    if (it == m_scripts.end())
+        return;
+    m_vmHashSum -= it->second.hash;
+    m_scriptMemory -= it->second.memory;
+    if (it->second.dirty)
+        m_dirtyVms.erase({hashSlotOf(id), id});
+    m_scripts.erase(it);
+}
+
+void TickEngine::rebuildIndices()
+{
+    m_objectsNear = SpatialIndex(m_world->region.size);
+    m_listeners.clear();
+    m_timers.clear();
+    m_timerKey.clear();
+    m_needsLoad.clear();
+    m_scriptCount = 0;
+    m_timerBase = m_world->tick;
+    // indexObject drops VMs of scripts that changed; none did, so keep the table aside.
+    auto scripts = std::move(m_scripts);
+    m_world->objects.forEach([&](ObjectId, const Object &object) { indexObject(nullptr, &object); });
+    m_scripts = std::move(scripts);
+}
+
+void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std::vector<Run> &runs)
+{
+    const RegionLimits &limits = m_world->region.limits;
+    const std::uint64_t n = batch.tick;
+
+    // Due timers become events like any other.
+    std::vector<Emission> timers;
+    while (!m_timers.empty() && m_timers.begin()->first <= n) {
+        const auto [due, id] = *m_timers.begin();
+        m_timers.erase(m_timers.begin());
+        const Object *object = m_world->objects.find(id);
+        if (!object || !runnable(*object) || object->status.timerInterval <= 0) {
+            m_timerKey.erase(id);
+            continue;
+        }
+        Emission e;
+        e.id = hashWords(n, TimerSalt, id);
+        e.kind = EventKind::Timer;
+        e.target = id;
+        timers.push_back(std::move(e));
+        const std::uint64_t next = due + static_cast<std::uint64_t>(object->status.timerInterval);
+        m_timers.insert({next, id});
+        m_timerKey[id] = next;
+    }
+    m_timerBase = n;
+
+    struct Delivery
+    {
+        ObjectId target;
+        std::uint64_t key;
+        const Emission *event;
+    };
+    std::vector<Delivery> deliveries;
+    auto deliver = [&](ObjectId target, const Emission &e) {
+        deliveries.push_back(Delivery{target, canonicalKey(batch.seed, target, e.id), &e});
+    };
+    auto routeOne = [&](const Emission &e) {
+        if (e.kind != EventKind::Listen) {
+            const Object *object = m_world->objects.find(e.target);
+            if (object && runnable(*object))
+                deliver(e.target, e);
+            return;
+        }
+        auto channel = m_listeners.find(e.channel);
+        if (channel == m_listeners.end())
+            return;
+        const auto &listeners = channel->second;
+        if (e.range == ChatRange::Region) {
+            for (ObjectId id : listeners) {
+                if (id != e.source)
+                    deliver(id, e);
+            }
+            return;
+        }
+        const Fixed radius = chatRangeMetres(e.range);
+        // Few listeners: check each; many: let the grid find the near ones.
+        if (listeners.size() <= 32) {
+            for (ObjectId id : listeners) {
+                const Object *object = m_world->objects.find(id);
+                if (id != e.source && object
+                    && SpatialIndex::withinDistance(object->position, e.origin, radius))
+                    deliver(id, e);
+            }
+        } else {
+            m_objectsNear.forEachWithin(e.origin, radius, [&](const SpatialIndex::Entry &entry) {
+                if (entry.id != e.source && listeners.count(entry.id))
+                    deliver(entry.id, e);
+            });
+        }
+    };
+    for (const Emission &e : m_pending)
+        routeOne(e);
+    for (const Emission &e : fresh)
+        routeOne(e);
+    for (const Emission &e : timers)
+        routeOne(e);
+
+    // Per script: canonical order, then the queue limit. The event id breaks (astronomically
+    // unlikely) key ties so the order stays total.
+    std::sort(deliveries.begin(), deliveries.end(), [](const Delivery &a, const Delivery &b) {
+        if (a.target != b.target)
+            return a.target < b.target;
+        if (a.key != b.key)
+            return a.key < b.key;
+        return a.event->id < b.event->id;
+    });
+
+    auto loads = m_needsLoad.begin();
+    auto addRun = [&](ObjectId id) -> Run & {
+        Run run;
+        run.id = id;
+        run.object = m_world->objects.find(id);
+        if (auto slot = m_scripts.find(id); slot != m_scripts.end())
+            run.vm = slot->second.vm.get();
+        run.load = !run.object->status.loaded || !run.vm;
+        runs.push_back(std::move(run));
+        return runs.back();
+    };
+    std::size_t i = 0;
+    while (i < deliveries.size() || loads != m_needsLoad.end()) {
+        const ObjectId nextDelivery = i < deliveries.size() ? deliveries[i].target : ~ObjectId(0);
+        const ObjectId nextLoad = loads != m_needsLoad.end() ? *loads : ~ObjectId(0);
+        const ObjectId id = std::min(nextDelivery, nextLoad);
+        if (nextLoad == id)
+            ++loads;
+        Run &run = addRun(id);
+        while (i < deliveries.size() && deliveries[i].target == id) {
+            if (run.events.size() < limits.maxEventsInPerScript)
+                run.events.push_back(deliveries[i].event);
+            else
+                ++run.droppedIn;
+            ++i;
+        }
+        if (run.droppedIn > 0) {
+            m_report.stats.eventsDroppedIn += run.droppedIn;
+            m_report.problems.push_back(ScriptProblem{
+                id, "event queue overflow: dropped " + std::to_string(run.droppedIn) + " events"});
+        }
+    }
+    // VM hashing is staggered: this tick re-hashes the VMs of one slot, those that run now and
+    // those that ran since their last hash (hash-only runs).
+    const std::uint32_t interval = limits.vmHashInterval;
+    const auto slot = static_cast<std::uint32_t>((interval - n % interval) % interval);
+    const std::size_t eventRuns = runs.size();
+    for (Run &run : runs)
+        run.hashVm = hashSlotOf(run.id) == slot;
+    for (auto it = m_dirtyVms.lower_bound({slot, 0}); it != m_dirtyVms.end() && it->first == slot; ++it) {
+        const ObjectId id = it->second;
+        const bool running = std::binary_search(
+            runs.begin(), runs.begin() + std::ptrdiff_t(eventRuns), id,
+            [](const auto &a, const auto &b) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(a)>, Run>)
+                    return a.id < b;
+                else
+                    return a < b.id;
+            });
+        if (running)
+            continue;
+        Run run;
+        run.id = id;
+        run.object = m_world->objects.find(id);
+        run.vm = m_scripts.at(id).vm.get();
+        run.hashVm = true;
+        runs.push_back(std::move(run));
+    }
+    if (runs.size() != eventRuns)
+        std::sort(runs.begin(), runs.end(), [](const Run &a, const Run &b) { return a.id < b.id; });
+    // The timer emissions must outlive the run; keep them with the fresh ones.
+    m_timerEvents = std::move(timers);
+}
+
+void TickEngine::runScripts(std::vector<Run> &runs, const TickBatch &batch)
+{
+    // Loads are refused while the region's script memory is full: checked once, before the
+    // parallel phase, so every replica refuses the same ones.
+    const bool memoryFull = m_scriptMemory >= m_world->region.limits.maxScriptMemory;
+    for (Run &run : runs) {
+        if (run.load && memoryFull)
+            run.refuseLoad = true;
+    }
+    const ScriptLimits limits = scriptLimits();
+    const WorldState &world = *m_world;
+    m_pool->parallelFor(runs.size(), [&](std::size_t index) {
+        Run &run = runs[index];
+        ScriptContext context(world, m_objectsNear, *run.object, batch.tick, batch.seed);
+        context.run(run.vm, run.load, run.refuseLoad, run.events, limits, run.hashVm, run.out);
+    });
+    m_report.stats.eventsDelivered = 0;
+    for (const Run &run : runs)
+        m_report.stats.eventsDelivered += static_cast<std::uint32_t>(run.events.size());
+}
+
+void TickEngine::merge(std::vector<Run> &runs)
+{
+    const RegionConfig &region = m_world->region;
+    const RegionLimits &limits = region.limits;
+    const std::uint64_t n = m_world->tick;
+    Overlay overlay;
+    std::set<ObjectId> derez;
+    std::vector<Emission> pending;
+    std::size_t liveObjects = m_world->objects.size();
+    std::uint32_t liveScripts = m_scriptCount;
+    ObjectId nextId = m_world->nextObjectId;
+
+    for (Run &run : runs) {
+        ScriptOutput &out = run.out;
+        if (out.newVm) {
+            dropScript(run.id);
+            m_scripts[run.id].vm = std::move(out.newVm);
+        }
+        if (auto slot = m_scripts.find(run.id); slot != m_scripts.end()) {
+            ScriptSlot &s = slot->second;
+            m_scriptMemory -= s.memory;
+            s.memory = out.vmMemory;
+            m_scriptMemory += s.memory;
+            if (out.hashed) {
+                m_vmHashSum -= s.hash;
+                s.hash = hashCombine(run.id, out.vmHash);
+                m_vmHashSum += s.hash;
+                if (s.dirty)
+                    m_dirtyVms.erase({hashSlotOf(run.id), run.id});
+                s.dirty = false;
+            } else if (!s.dirty) {
+                s.dirty = true;
+                m_dirtyVms.insert({hashSlotOf(run.id), run.id});
+            }
+        }
+        if (out.self)
+            overlay[run.id] = std::move(*out.self);
+        if (out.droppedOut > 0) {
+            m_report.stats.eventsDroppedOut += out.droppedOut;
+            m_report.problems.push_back(ScriptProblem{
+                run.id, "too many queued events: dropped " + std::to_string(out.droppedOut)});
+        }
+        if (!out.error.empty()) {
+            ++m_report.stats.scriptErrors;
+            m_report.problems.push_back(ScriptProblem{run.id, out.error});
+        }
+        if (out.loadRefused)
+            ++m_report.stats.refused;
+        for (Emission &e : out.emitted)
+            pending.push_back(std::move(e));
+        for (ChatLine &line : out.chat)
+            m_report.chat.push_back(std::move(line));
+        for (RezRequest &rez : out.rez) {
+            const bool scripted = !rez.script.empty();
+            if (liveObjects >= limits.maxObjects || (scripted && liveScripts >= limits.maxScripts)) {
+                ++m_report.stats.refused;
+                continue;
+            }
+            Object child;
+            child.id = nextId++;
+            child.owner = run.object->owner;
+            child.parent = run.id;
+            child.name = std::move(rez.name);
+            child.position = clampToRegion(rez.position, region);
+            child.rotation = rez.rotation;
+            child.scale = rez.scale;
+            child.colour = rez.colour;
+            child.text = std::move(rez.text);
+            child.permissions = run.object->permissions;
+            if (scripted) {
+                child.script = ScriptInfo::make(std::move(rez.script), 1, run.object->owner, {});
+                ++liveScripts;
+            }
+            ++liveObjects;
+            ++m_report.stats.rezzed;
+            Emission e;
+            e.id = hashWords(n, RezSalt, child.id);
+            e.kind = EventKind::ObjectRez;
+            e.target = run.id;
+            e.source = child.id;
+            e.args = {ScriptValue(static_cast<std::int64_t>(child.id))};
+            pending.push_back(std::move(e));
+            overlay[child.id] = std::move(child);
+        }
+        for (ObjectId id : out.derez)
+            derez.insert(id);
+    }
+    // Deletions after all writes: a derezzed object's own write in the same tick does not
+    // bring it back.
+    for (ObjectId id : derez) {
+        if (lookup(overlay, id)) {
+            overlay[id] = std::nullopt;
+            ++m_report.stats.derezzed;
+        }
+    }
+    if (nextId != m_world->nextObjectId) {
+        auto next = std::make_shared<WorldState>(*m_world);
+        next->nextObjectId = nextId;
+        m_world = std::move(next);
+    }
+    commitObjects(overlay);
+
+    m_pending = std::move(pending);
+    Writer out;
+    for (const Emission &e : m_pending)
+        e.encode(out);
+    m_pendingHash = hashBytes(out.bytes(), 0x9e4d);
+    m_timerEvents.clear();
+}
+
+std::uint64_t TickEngine::computeHash() const
+{
+    Writer region;
+    m_world->region.encode(region);
+    std::uint64_t h = hashBytes(region.bytes(), 0x4e610u);
+    h = hashCombine(h, m_world->tick);
+    h = hashCombine(h, m_world->nextObjectId);
+    h = hashCombine(h, m_world->objectHashSum);
+    h = hashCombine(h, m_world->avatarHashSum);
+    h = hashCombine(h, m_vmHashSum);
+    h = hashCombine(h, m_pendingHash);
+    return h;
+}
+
+std::vector<ScriptRevision> TickEngine::scriptHistory(ObjectId object) const
+{
+    const Object *o = m_world->objects.find(object);
+    if (!o || !o->script)
+        return {};
+    std::vector<ScriptRevision> all = o->script->history;
+    all.push_back(ScriptRevision{o->script->revision, 0, o->script->author, o->script->source});
+    return all;
+}
+
+std::uint64_t TickEngine::scriptHash(ObjectId object) const
+{
+    auto it = m_scripts.find(object);
+    return it != m_scripts.end() && it->second.vm ? it->second.vm->stateHash() : 0;
+}
+
+} // namespace metatopia::sim

@@ -1,0 +1,159 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+#pragma once
+
+// libs/sim: the deterministic sim of one region. TickEngine turns S(n-1) and the agreed batch B(n)
+// into S(n):
+//   1. apply the batch's world changes (avatars, admin actions, physics, script edits) in input-id
+//      order: script edits take effect here, at the tick boundary;
+//   2. route the events of the batch, the events scripts queued in tick n-1 and the due timers to
+//      scripts (by target, by channel and radius); each script's inbox is sorted by the canonical
+//      key hash(tick seed, script id, event id) and capped (excess counted as overflow);
+//   3. run the scripts with work on a thread pool; each reads S(n) and writes only its own object
+//      and its own result slot, so nothing depends on threads or scheduling;
+//   4. merge the slots in script-id order: own writes, queued events (for n+1), rez/derez;
+//   5. update the derived indices and the incremental state hash from the changes alone.
+// Nothing here reads the wall clock (except to report durations), thread ids or addresses.
+
+#include "sim/Events.h"
+#include "sim/Input.h"
+#include "sim/SpatialIndex.h"
+#include "sim/World.h"
+
+#include <QString>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace metatopia::sim {
+
+class WorkerPool;
+class ScriptContext;
+
+struct TickStats
+{
+    std::uint64_t tick = 0;
+    std::uint64_t hash = 0;
+    std::uint32_t objects = 0;
+    std::uint32_t avatars = 0;
+    std::uint32_t scripts = 0;
+    std::uint32_t scriptsRun = 0;
+    std::uint32_t eventsDelivered = 0;
+    std::uint32_t eventsDroppedIn = 0;  // inbox over maxEventsInPerScript
+    std::uint32_t eventsDroppedOut = 0; // a script queued more than maxEventsOutPerScript
+    std::uint32_t scriptErrors = 0;     // scripts suspended this tick
+    std::uint32_t objectsChanged = 0;
+    std::uint32_t rezzed = 0;
+    std::uint32_t derezzed = 0;
+    std::uint32_t refused = 0; // creations, rezzes, loads refused by region limits
+    std::uint64_t scriptMemory = 0;
+    // Wall-clock durations for monitoring only; never part of the state or the hash.
+    std::int64_t applyNs = 0;
+    std::int64_t routeNs = 0;
+    std::int64_t runNs = 0;
+    std::int64_t mergeNs = 0;
+};
+
+struct TickReport
+{
+    TickStats stats;
+    std::vector<ScriptProblem> problems;
+    std::vector<ChatLine> chat;
+};
+
+struct EngineConfig
+{
+    RegionConfig region;
+    int threads = 1;
+};
+
+class TickEngine
+{
+public:
+    explicit TickEngine(EngineConfig config);
+    ~TickEngine();
+    TickEngine(const TickEngine &) = delete;
+    TickEngine &operator=(const TickEngine &) = delete;
+
+    // Runs tick batch.tick, which must be tick() + 1.
+    const TickReport &step(const TickBatch &batch);
+
+    std::uint64_t tick() const noexcept { return m_world->tick; }
+    // The state hash after tick(): world, script VMs and queued events.
+    std::uint64_t stateHash() const noexcept { return m_hash; }
+    // S(tick()): immutable, safe to keep and read from any thread.
+    std::shared_ptr<const WorldState> state() const noexcept { return m_world; }
+    const TickReport &lastReport() const noexcept { return m_report; }
+    const RegionConfig &region() const noexcept { return m_world->region; }
+    int threads() const;
+
+    // The current source and every earlier revision of an object's script (copyleft: readable
+    // by anyone). Empty when the object has no script and never had one.
+    std::vector<ScriptRevision> scriptHistory(ObjectId object) const;
+
+    // VM state hash of a scripted object (0 when it has no VM).
+    std::uint64_t scriptHash(ObjectId object) const;
+
+    // Snapshot of S(tick()) with script VMs and queued events into an SQLite file.
+    std::optional<std::string> saveSnapshot(const QString &path) const;
+    // A sim that continues exactly where the saved one stopped.
+    static std::unique_ptr<TickEngine> loadSnapshot(const QString &path, int threads,
+                                                    std::string *error);
+
+private:
+    struct ScriptSlot
+    {
+        std::unique_ptr<ScriptVm> vm;
+        std::uint64_t hash = 0; // hashCombine(id, vm->stateHash()) when last hashed, 0 before
+        std::size_t memory = 0;
+        bool dirty = false; // ran since it was last hashed
+    };
+    using Overlay = std::map<ObjectId, std::optional<Object>>; // nullopt: deleted
+    struct Run;
+
+    const Object *lookup(const Overlay &overlay, ObjectId id) const;
+    void applyInputs(const TickBatch &batch, std::vector<Emission> &emissions);
+    void commitObjects(Overlay &overlay);
+    void commitAvatars(std::map<AvatarId, std::optional<Avatar>> &changes);
+    void indexObject(const Object *before, const Object *after);
+    void rebuildIndices();
+    void route(const TickBatch &batch, std::vector<Emission> &fresh, std::vector<Run> &runs);
+    void runScripts(std::vector<Run> &runs, const TickBatch &batch);
+    void merge(std::vector<Run> &runs);
+    void dropScript(ObjectId id);
+    std::uint64_t computeHash() const;
+    ScriptLimits scriptLimits() const;
+    static std::uint64_t canonicalKey(std::uint64_t seed, ObjectId script, std::uint64_t event);
+
+    friend class ScriptContext;
+    friend class SnapshotIo;
+
+    std::shared_ptr<const WorldState> m_world;
+    std::unique_ptr<WorkerPool> m_pool;
+    std::map<ObjectId, ScriptSlot> m_scripts;
+    // Dirty VMs by hash slot: (id % vmHashInterval, id).
+    std::set<std::pair<std::uint32_t, ObjectId>> m_dirtyVms;
+    std::uint32_t hashSlotOf(ObjectId id) const;
+    std::uint64_t m_vmHashSum = 0;
+    std::uint64_t m_scriptMemory = 0;
+    std::vector<Emission> m_pending; // queued in tick(), delivered in tick() + 1
+    std::uint64_t m_pendingHash = 0;
+    std::uint64_t m_hash = 0;
+    TickReport m_report;
+
+    // Derived from the world, rebuilt on restore, updated from changes.
+    SpatialIndex m_objectsNear;
+    std::map<std::int64_t, std::set<ObjectId>> m_listeners;
+    std::set<std::pair<std::uint64_t, ObjectId>> m_timers; // (next firing tick, object)
+    std::map<ObjectId, std::uint64_t> m_timerKey;          // object -> its key in m_timers
+    std::uint64_t m_timerBase = 0; // timer keys are the first firing after this tick
+    std::vector<Emission> m_timerEvents;
+    std::set<ObjectId> m_needsLoad;
+    std::uint32_t m_scriptCount = 0;
+};
+
+} // namespace metatopia::sim
