@@ -3,6 +3,8 @@
 // The tick engine with real Lua scripts: world state, copy-on-write, routing, the script API,
 // script edits with history, limits and snapshots.
 
+#include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -34,6 +36,7 @@ private slots:
     void regionObjectLimitIsEnforced();
     void snapshotRestoresAndContinues();
     void corruptSnapshotIsRejected();
+    void exampleScriptsRunCleanly();
 };
 
 static const Object &object(const TickEngine &engine, ObjectId id)
@@ -439,6 +442,45 @@ void TickEngineTest::corruptSnapshotIsRejected()
     error.clear();
     QVERIFY(!TickEngine::loadSnapshot(path, 1, &error));
     QVERIFY(!error.empty());
+}
+
+void TickEngineTest::exampleScriptsRunCleanly()
+{
+    // The examples documented in docs/scripting.md load and handle their events without errors.
+    const QDir dir(QStringLiteral(METATOPIA_SOURCE_DIR "/resources/scripts"));
+    const QStringList files = dir.entryList({QStringLiteral("*.lua")}, QDir::Files, QDir::Name);
+    QVERIFY(files.size() >= 5);
+    TickEngine engine({});
+    BatchBuilder b;
+    b.add(AvatarEnter{900, 9, "Alice", vec(100, 100)});
+    for (int i = 0; i < files.size(); ++i) {
+        QFile file(dir.filePath(files[i]));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        b.add(objectAt(100 + i, 102, file.readAll().toStdString(), files[i].toStdString()));
+    }
+    std::vector<ScriptProblem> problems;
+    bool greeted = false;
+    for (int t = 0; t < 200; ++t) {
+        if (t % 20 == 5) {
+            for (int i = 0; i < files.size(); ++i)
+                b.add(Touch{900, ObjectId(i + 1)});
+            b.add(AvatarChat{900, 0, ChatRange::Say, "hello there"});
+        }
+        const auto &report = b.step(engine);
+        problems.insert(problems.end(), report.problems.begin(), report.problems.end());
+        for (const auto &line : report.chat)
+            greeted = greeted || line.text == "Hello, Alice!";
+    }
+    for (const auto &p : problems)
+        qWarning("object %llu: %s", static_cast<unsigned long long>(p.object), p.message.c_str());
+    QVERIFY(problems.empty());
+    QVERIFY(greeted);
+    int scripted = 0;
+    engine.state()->objects.forEach([&](ObjectId, const Object &o) {
+        if (o.script && o.status.loaded && !o.status.suspended)
+            ++scripted;
+    });
+    QVERIFY(scripted >= files.size());
 }
 
 QTEST_GUILESS_MAIN(TickEngineTest)
