@@ -79,7 +79,8 @@ ApplicationWindow {
                 Menu {
                     id: presenceMenu
                     y: presenceButton.height
-                    Material.elevation: GraphicsInfo.api === GraphicsInfo.Software ? 0 : 8
+                    // GraphicsInfo is attached to items only; the button knows the backend.
+                    Material.elevation: presenceButton.GraphicsInfo.api === GraphicsInfo.Software ? 0 : 8
                     MenuItem {
                         text: qsTr("Online")
                         onTriggered: window.controller.presence = "online"
@@ -256,6 +257,7 @@ ApplicationWindow {
         server: window.controller.certificateServer
         oldFingerprint: window.controller.certificateOldFingerprint
         newFingerprint: window.controller.certificateNewFingerprint
+        softwareRendering: window.contentItem.GraphicsInfo.api === GraphicsInfo.Software
         onClosed: window.controller.dismissCertificateWarning()
     }
 }

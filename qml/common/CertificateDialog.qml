@@ -14,10 +14,12 @@ Dialog {
     property string server
     property string oldFingerprint
     property string newFingerprint
+    // Set by the owner (GraphicsInfo is attached to items only): no shadow under the software
+    // scene graph, which cannot draw the shader effect.
+    property bool softwareRendering: false
 
     modal: true
-    // The shadow is a shader effect that the software scene graph cannot draw.
-    Material.elevation: GraphicsInfo.api === GraphicsInfo.Software ? 0 : 24
+    Material.elevation: softwareRendering ? 0 : 24
     anchors.centerIn: Overlay.overlay
     width: Math.min(640, parent ? parent.width - 40 : 640)
     title: qsTr("⚠ The server's identity has changed")

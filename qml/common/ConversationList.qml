@@ -157,6 +157,7 @@ Pane {
                 ToolTip.text: qsTr("Join")
             }
             ToolButton {
+                objectName: "channelsButton"
                 text: "☰"
                 onClicked: {
                     root.refreshRequested();
@@ -165,24 +166,39 @@ Pane {
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Channels on this server")
 
-                Menu {
+                Popup {
                     id: channelMenu
-                    y: -height
-                    Material.elevation: GraphicsInfo.api === GraphicsInfo.Software ? 0 : 8
-                    MenuItem {
-                        enabled: false
-                        text: root.availableChannels.length > 0 ? qsTr("Channels on this server")
-                                                                : qsTr("No channels yet")
-                    }
-                    Instantiator {
+                    objectName: "channelDirectory"
+                    y: -height - 4
+                    width: 220
+                    height: Math.min(320, directory.contentHeight + topPadding + bottomPadding)
+                    padding: 4
+                    focus: true
+                    // The shadow is a shader effect that the software scene graph cannot draw
+                    // (GraphicsInfo is attached to items only, hence root's).
+                    Material.elevation: root.GraphicsInfo.api === GraphicsInfo.Software ? 0 : 8
+
+                    ListView {
+                        id: directory
+                        anchors.fill: parent
+                        clip: true
                         model: root.availableChannels
-                        delegate: MenuItem {
-                            required property string modelData
-                            text: modelData
-                            onTriggered: root.joinRequested(modelData)
+                        header: Label {
+                            text: root.availableChannels.length > 0 ? qsTr("Channels on this server")
+                                                                    : qsTr("No channels yet")
+                            color: Material.hintTextColor
+                            font.pixelSize: 12
+                            padding: 8
                         }
-                        onObjectAdded: (index, object) => channelMenu.insertItem(index + 1, object)
-                        onObjectRemoved: (index, object) => channelMenu.removeItem(object)
+                        delegate: ItemDelegate {
+                            required property string modelData
+                            width: ListView.view.width
+                            text: modelData
+                            onClicked: {
+                                root.joinRequested(modelData);
+                                channelMenu.close();
+                            }
+                        }
                     }
                 }
             }

@@ -10,11 +10,13 @@
 #include "ServerProcess.h"
 
 #include <QDir>
+#include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQmlEngineExtensionPlugin>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -67,6 +69,7 @@ class TestChatApp : public QObject
 
 private slots:
     void initTestCase();
+    void init();
     void qmlLoads();
     void loginAndChatThroughTheUi();
     void cleanupTestCase();
@@ -86,7 +89,11 @@ void TestChatApp::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     applyQuickStyle();
-    // Any QML warning (a broken binding, a missing property) fails the test.
+}
+
+void TestChatApp::init()
+{
+    // Any QML warning (a broken binding, a missing property) fails the test function.
     QTest::failOnWarning(QRegularExpression(QStringLiteral("\\.qml:\\d+")));
 }
 
@@ -146,6 +153,8 @@ std::unique_ptr<ChatClient> TestChatApp::makeUser(const QString &name)
 void TestChatApp::qmlLoads()
 {
     ChatController controller(m_dir.filePath(QStringLiteral("clients/loadonly")));
+    // The window goes before the controller it binds to, also when a check fails.
+    const auto unload = qScopeGuard([this] { m_engine.reset(); });
     QQuickWindow *window = loadWindow(controller);
     QVERIFY(window);
     QVERIFY(QTest::qWaitForWindowExposed(window));
@@ -202,6 +211,7 @@ void TestChatApp::loginAndChatThroughTheUi()
 
     ChatController controller(m_dir.filePath(QStringLiteral("clients/alice")));
     controller.setPort(m_server->port());
+    const auto unload = qScopeGuard([this] { m_engine.reset(); });
     QQuickWindow *window = loadWindow(controller);
     QVERIFY(window);
     window->requestActivate();
@@ -283,6 +293,17 @@ void TestChatApp::loginAndChatThroughTheUi()
 
     QCOMPARE(window->title(), QStringLiteral("(1) Metatopia Chat — alice"));
 
+    // The channel directory lists the server's channels.
+    QVERIFY(click(window, "channelsButton"));
+    auto *directory = window->findChild<QObject *>(QStringLiteral("channelDirectory"));
+    QVERIFY(directory);
+    QTRY_VERIFY(directory->property("opened").toBool());
+    QTRY_VERIFY_WITH_TIMEOUT(controller.availableChannels().contains(QStringLiteral("#builders")),
+                             waitMs);
+    QVERIFY(controller.availableChannels().contains(QStringLiteral("#general")));
+    QTest::keyClick(window, Qt::Key_Escape);
+    QTRY_VERIFY(!directory->property("visible").toBool());
+
     // Clicking Bob in the people list opens the private conversation and reads it.
     QVERIFY(click(window, "person-bob"));
     QTRY_COMPARE(controller.currentConversation(), QStringLiteral("@bob"));
@@ -293,5 +314,14 @@ void TestChatApp::loginAndChatThroughTheUi()
     m_engine.reset();
 }
 
-QTEST_MAIN(TestChatApp)
+int main(int argc, char *argv[])
+{
+    // The window needs no display: offscreen unless the caller chose a platform.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QGuiApplication app(argc, argv);
+    TestChatApp test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_ChatApp.moc"
