@@ -726,8 +726,9 @@ LuaArena::LuaArena(std::size_t limitBytes)
 {
     const std::size_t page = 4096;
     // Power-of-two classes can strand up to half of what was freed: reserve address space (not
-    // memory) generously so the limit, not fragmentation, decides.
-    m_reserved = ((limitBytes * 4 + (16u << 20)) + page - 1) / page * page;
+    // memory) beyond the limit so the limit, not fragmentation, usually decides. (Reserving
+    // costs page tables when unmapped, so not too generously: sims hold thousands of VMs.)
+    m_reserved = ((limitBytes * 2 + (1u << 20)) + page - 1) / page * page;
     void *p = mmap(nullptr, m_reserved, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {

@@ -25,7 +25,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
-#include <functional>
+#include <map>
 
 namespace metatopia {
 
@@ -34,7 +34,7 @@ using namespace script;
 namespace {
 
 constexpr char Magic[4] = {'M', 'T', 'L', 'S'};
-constexpr std::uint32_t Version = 1;
+constexpr std::uint32_t Version = 2;
 
 enum class Kind : std::uint8_t {
     Table = 1,
@@ -230,12 +230,12 @@ private:
             w.u64(static_cast<std::uint64_t>(fltvalue(v).raw));
             break;
         case LUA_VLCF: {
-            const auto it = m_impl.builtins.names.find(reinterpret_cast<const void *>(fvalue(v)));
-            if (it == m_impl.builtins.names.end()) {
+            const auto it = m_impl.builtins.index.find(reinterpret_cast<const void *>(fvalue(v)));
+            if (it == m_impl.builtins.index.end()) {
                 unsupported("a C function outside the libraries");
-                w.str("?");
+                w.u32(0);
             } else {
-                w.str(it->second);
+                w.u32(it->second);
             }
             break;
         }
@@ -251,13 +251,14 @@ private:
 
     void object(Writer &w, GCObject *o)
     {
-        const auto builtin = m_impl.builtins.names.find(o);
+        const auto found = m_impl.builtins.index.find(o);
+        const std::uint32_t builtin = found == m_impl.builtins.index.end() ? 0 : found->second;
         switch (o->tt) {
         case LUA_VTABLE: {
             Table *t = gco2t(o);
             w.u8(static_cast<std::uint8_t>(Kind::Table));
             w.u64(idOfObject(o));
-            w.str(builtin != m_impl.builtins.names.end() ? builtin->second : std::string());
+            w.u32(builtin);
             // Only the array-size bit: the rest caches absent metamethods, filled by lookups
             // (the collector's too), so it depends on collector timing, not on behaviour.
             w.u8(t->flags & BITRAS);
@@ -339,11 +340,9 @@ private:
             CClosure *cl = gco2ccl(o);
             w.u8(static_cast<std::uint8_t>(Kind::CClosure));
             w.u64(idOfObject(o));
-            if (builtin != m_impl.builtins.names.end()) {
-                w.str(builtin->second);
-            } else {
+            w.u32(builtin);
+            if (builtin == 0) {
                 unsupported("a C closure made at run time (an iterator or coroutine.wrap)");
-                w.str(std::string());
                 w.u8(cl->nupvalues);
                 for (int i = 0; i < cl->nupvalues; ++i)
                     value(w, &cl->upvalue[i]);
@@ -354,11 +353,9 @@ private:
             lua_State *th = gco2th(o);
             w.u8(static_cast<std::uint8_t>(Kind::Thread));
             w.u64(idOfObject(o));
-            if (builtin != m_impl.builtins.names.end()) {
-                w.str(builtin->second);
-            } else {
+            w.u32(builtin);
+            if (builtin == 0) {
                 unsupported("a coroutine");
-                w.str(std::string());
                 w.u8(th->status);
                 const auto used = static_cast<std::uint32_t>(th->top - th->stack);
                 w.u32(used);
@@ -396,7 +393,7 @@ struct Encoded
     std::uint8_t tt = LUA_VNIL;
     std::uint64_t bits = 0;
     std::uint32_t ref = 0;
-    std::string name;
+    std::uint32_t builtin = 0;
 };
 
 Encoded readValue(Reader &r)
@@ -409,7 +406,7 @@ Encoded readValue(Reader &r)
         e.bits = r.u64();
         break;
     case LUA_VLCF:
-        e.name = r.str();
+        e.builtin = r.u32();
         break;
     case LUA_VLIGHTUSERDATA:
         break;
@@ -425,7 +422,8 @@ struct Record
 {
     Kind kind{};
     std::uint64_t id = 0;
-    std::string name; // builtin name, or string contents
+    std::uint32_t builtin = 0; // library object number, 0 for none
+    std::string name; // string contents
     // Tables
     std::uint8_t flags = 0, lsizenode = 0, dummy = 1;
     std::uint32_t alimit = 0, asize = 0, lastfree = 0;
@@ -449,53 +447,46 @@ struct Record
 
 void ScriptVm::Impl::buildBuiltins()
 {
-    builtins = {};
+    builtins.index.clear();
+    builtins.objects.clear();
     LuaRunScope scope(context, L);
-    std::function<void(const TValue *, const std::string &)> visit =
-        [&](const TValue *v, const std::string &path) {
-            const void *key = nullptr;
-            if (ttislcf(v))
-                key = reinterpret_cast<const void *>(fvalue(v));
-            else if (ttistable(v) || ttisCclosure(v) || ttisthread(v))
-                key = gcvalue(v);
-            else
-                return;
-            if (!builtins.names.emplace(key, path).second)
-                return;
-            builtins.objects.emplace(path, *v);
-            if (!ttistable(v))
-                return;
-            // Children in the order of their names, so every VM names them alike.
-            Table *t = hvalue(v);
-            std::vector<std::pair<std::string, TValue>> children;
-            TValue k;
-            const unsigned int asize = luaH_realasize(t);
-            for (unsigned int i = 0; i < asize; ++i)
-                if (!isempty(&t->array[i]))
-                    children.emplace_back("#" + std::to_string(i + 1), t->array[i]);
-            if (!isdummy(t)) {
-                for (int i = 0; i < sizenode(t); ++i) {
-                    Node *n = gnode(t, i);
-                    if (isempty(gval(n)) || keytt(n) == LUA_TDEADKEY)
-                        continue;
-                    getnodekey(L, &k, n);
-                    if (ttisstring(&k))
-                        children.emplace_back(std::string(getstr(tsvalue(&k)), tsslen(tsvalue(&k))),
-                                              *gval(n));
-                    else if (ttisinteger(&k))
-                        children.emplace_back("#" + std::to_string(ivalue(&k)), *gval(n));
-                }
-            }
-            std::sort(children.begin(), children.end(),
-                      [](const auto &a, const auto &b) { return a.first < b.first; });
-            for (const auto &[name, child] : children)
-                visit(&child, path + "/" + name);
-        };
-    visit(&G(L)->l_registry, "R");
+    // Depth first in slot order: library tables have only string and integer keys, whose
+    // placement does not depend on addresses, so every fresh VM is walked in the same order.
+    std::vector<TValue> stack;
+    stack.push_back(G(L)->l_registry);
     if (Table *mt = G(L)->mt[LUA_TSTRING]) {
         TValue v;
         sethvalue(L, &v, mt);
-        visit(&v, "S");
+        stack.insert(stack.begin(), v);
+    }
+    while (!stack.empty()) {
+        const TValue v = stack.back();
+        stack.pop_back();
+        const void *key = nullptr;
+        if (ttislcf(&v))
+            key = reinterpret_cast<const void *>(fvalue(&v));
+        else if (ttistable(&v) || ttisCclosure(&v) || ttisthread(&v))
+            key = gcvalue(&v);
+        else
+            continue;
+        if (!builtins.index.emplace(key, static_cast<std::uint32_t>(builtins.objects.size() + 1)).second)
+            continue;
+        builtins.objects.push_back(v);
+        if (!ttistable(&v))
+            continue;
+        Table *t = hvalue(&v);
+        const std::size_t mark = stack.size();
+        const unsigned int asize = luaH_realasize(t);
+        for (unsigned int i = 0; i < asize; ++i)
+            if (!isempty(&t->array[i]))
+                stack.push_back(t->array[i]);
+        if (!isdummy(t))
+            for (int i = 0; i < sizenode(t); ++i) {
+                Node *n = gnode(t, i);
+                if (!isempty(gval(n)) && keytt(n) != LUA_TDEADKEY)
+                    stack.push_back(*gval(n));
+            }
+        std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(mark), stack.end());
     }
 }
 
@@ -558,7 +549,7 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
         switch (rec.kind) {
         case Kind::Table: {
             rec.id = r.u64();
-            rec.name = r.str();
+            rec.builtin = r.u32();
             rec.flags = r.u8();
             rec.lsizenode = r.u8();
             rec.alimit = r.u32();
@@ -609,8 +600,8 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
         case Kind::CClosure:
         case Kind::Thread:
             rec.id = r.u64();
-            rec.name = r.str();
-            if (rec.name.empty())
+            rec.builtin = r.u32();
+            if (rec.builtin == 0)
                 return fail(rec.kind == Kind::Thread
                                 ? "cannot restore a coroutine (not supported yet)"
                                 : "cannot restore a C closure made at run time (not supported yet)");
@@ -654,18 +645,18 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
         d.sandbox.chunks.emplace_back(name, source);
     }
 
-    const auto builtinOf = [&](const std::string &name) -> const TValue * {
-        const auto it = d.builtins.objects.find(name);
-        return it == d.builtins.objects.end() ? nullptr : &it->second;
+    const auto builtinOf = [&](std::uint32_t index) -> const TValue * {
+        return index == 0 || index > d.builtins.objects.size() ? nullptr
+                                                               : &d.builtins.objects[index - 1];
     };
     // Phase 1: create every object (the collector is stopped, so nothing is lost meanwhile).
     for (Record &rec : records) {
         switch (rec.kind) {
         case Kind::Table:
-            if (!rec.name.empty()) {
-                const TValue *b = builtinOf(rec.name);
+            if (rec.builtin != 0) {
+                const TValue *b = builtinOf(rec.builtin);
                 if (b == nullptr || !ttistable(b))
-                    return fail("unknown library table " + rec.name);
+                    return fail("unknown library table");
                 rec.object = gcvalue(b);
             } else {
                 rec.object = obj2gco(luaH_new(L));
@@ -701,9 +692,9 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
         }
         case Kind::CClosure:
         case Kind::Thread: {
-            const TValue *b = builtinOf(rec.name);
+            const TValue *b = builtinOf(rec.builtin);
             if (b == nullptr || !iscollectable(b))
-                return fail("unknown library object " + rec.name);
+                return fail("unknown library object");
             rec.object = gcvalue(b);
             break;
         }
@@ -726,7 +717,7 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
             out->value_.n = LuaNumber::fromRaw(static_cast<std::int64_t>(e.bits));
             break;
         case LUA_VLCF: {
-            const TValue *b = builtinOf(e.name);
+            const TValue *b = builtinOf(e.builtin);
             if (b == nullptr || !ttislcf(b)) {
                 bad = true;
                 setnilvalue(out);

@@ -11,7 +11,7 @@
 
 #include "lobject.h"
 
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,12 +42,13 @@ struct ScriptVm::Impl
     ScriptHost *host = nullptr;
     std::vector<std::string> hostFunctions;
     const std::vector<std::pair<std::string, std::string>> &chunks() const { return sandbox.chunks; }
-    // The objects of a fresh VM (library tables and C functions), named by their path from the
-    // registry: they exist in every VM, so the serialiser names them instead of storing them.
+    // The objects of a fresh VM (library tables and C functions) in the order a walk from the
+    // registry meets them, which is the same in every fresh VM: the serialiser refers to them
+    // by that number instead of storing them.
     struct Builtins
     {
-        std::map<const void *, std::string> names; // GC objects and light C functions
-        std::map<std::string, TValue> objects;
+        std::unordered_map<const void *, std::uint32_t> index; // GC objects and light C functions
+        std::vector<TValue> objects; // index - 1 -> object
     };
     Builtins builtins;
     void buildBuiltins();
