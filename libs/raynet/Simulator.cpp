@@ -33,7 +33,8 @@ struct Simulator::SimNode
     std::unique_ptr<Node> node;
     bool alive = false;
     bool liar = false;
-    std::size_t livePos = 0;
+    bool tracked = false;
+    double startedAt = 0.0;
 };
 
 struct Simulator::Event
@@ -106,6 +107,14 @@ bool Simulator::alive(PeerId id) const
     return id >= 1 && id <= m_nodes.size() && m_nodes[id - 1].alive;
 }
 
+bool Simulator::tracked(PeerId id) const
+{
+    if (id < 1 || id > m_nodes.size())
+        return false;
+    const SimNode &sn = m_nodes[id - 1];
+    return sn.tracked && sn.alive && m_now - sn.startedAt <= m_trackWindow;
+}
+
 bool Simulator::isLiar(PeerId id) const
 {
     return id >= 1 && id <= m_nodes.size() && m_nodes[id - 1].liar;
@@ -117,6 +126,8 @@ PeerId Simulator::addNode(const Point &coords, double at, bool liar)
     SimNode sn;
     sn.node = std::make_unique<Node>(m_config.node, id, coords, m_config.seed);
     sn.liar = liar;
+    sn.tracked = m_trackJoins;
+    m_trackedJoins += m_trackJoins ? 1 : 0;
     m_liars += liar ? 1 : 0;
     sn.node->onLookupDone = [this](const LookupResult &r) {
         if (!m_activeLookups)
@@ -216,6 +227,12 @@ void Simulator::flush(PeerId id)
     for (Envelope &env : sn.node->takeOutbox()) {
         ++m_messages;
         ++m_byType[env.message.body.index()];
+        if (m_trackedJoins > 0) {
+            const auto *route = std::get_if<Route>(&env.message.body);
+            if (tracked(id) || tracked(env.to)
+                || (route && route->kind == RouteKind::Join && tracked(route->origin.id)))
+                ++m_trackedMessages;
+        }
         if (sn.liar)
             corrupt(id, env);
         Event ev;
@@ -336,6 +353,7 @@ void Simulator::process(Event &ev)
         SimNode &sn = m_nodes[ev.to - 1];
         const PeerId contact = randomJoined();
         sn.alive = true;
+        sn.startedAt = m_now;
         ++m_alive;
         if (contact)
             sn.node->join(node(contact)->descriptor());

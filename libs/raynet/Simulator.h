@@ -93,6 +93,16 @@ public:
     std::vector<PeerId> liveNodes() const; // joined, alive, honest
     std::size_t liveCount() const { return m_alive; }
 
+    // Join cost accounting: nodes added while tracking is on have every message they send or
+    // receive, and the hops of their join route, counted during their first `window` seconds.
+    void trackJoins(bool on, double window = 2.0)
+    {
+        m_trackJoins = on;
+        m_trackWindow = window;
+    }
+    std::uint64_t trackedJoinMessages() const { return m_trackedMessages; }
+    std::uint64_t trackedJoins() const { return m_trackedJoins; }
+
     std::uint64_t messagesSent() const { return m_messages; }
     const std::array<std::uint64_t, kMessageTypes> &messagesByType() const { return m_byType; }
     std::uint64_t deliveryFailures() const { return m_failures; }
@@ -118,6 +128,11 @@ private:
     std::vector<Event> m_queue; // binary heap
     std::size_t m_alive = 0;
     std::size_t m_liars = 0;
+    bool m_trackJoins = false;
+    double m_trackWindow = 2.0;
+    std::uint64_t m_trackedMessages = 0;
+    std::uint64_t m_trackedJoins = 0;
+    bool tracked(PeerId id) const;
     std::uint64_t m_messages = 0;
     std::array<std::uint64_t, kMessageTypes> m_byType {};
     std::uint64_t m_failures = 0;
