@@ -8,6 +8,8 @@
 #include "sim/ScriptValueCodec.h"
 #include "sim/WorkerPool.h"
 
+#include "core/EventOrder.h"
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -46,7 +48,8 @@ bool runnable(const Object &object)
 
 std::uint64_t TickEngine::canonicalKey(std::uint64_t seed, ObjectId script, std::uint64_t event)
 {
-    return hashWords(seed, script, event);
+    // libs/core's canonical order, shared with every other place that orders events.
+    return eventOrderKey(seed, script, EventId(event));
 }
 
 const char *handlerName(EventKind kind)
