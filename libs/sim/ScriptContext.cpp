@@ -6,6 +6,7 @@
 #include "sim/ScriptValueCodec.h"
 
 #include <algorithm>
+#include <array>
 
 namespace metatopia::sim {
 
@@ -222,11 +223,20 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
         }
     }
     if (vm && !vm->suspended()) {
+        // A handler found once in a run is not looked up again for the next events of its kind
+        // (a handler removed meanwhile makes call() fail without suspending: skipped below).
+        std::array<bool, 6> found{};
         for (const Emission *event : events) {
             const char *handler = handlerName(event->kind);
-            if (!vm->hasHandler(handler))
-                continue;
+            bool &known = found[static_cast<std::size_t>(event->kind)];
+            if (!known) {
+                if (!vm->hasHandler(handler))
+                    continue;
+                known = true;
+            }
             if (auto error = vm->call(handler, event->args, *this)) {
+                if (!vm->suspended())
+                    continue;
                 Object &self = writable();
                 self.status.suspended = true;
                 self.status.error = *error;
