@@ -5,6 +5,7 @@
 // cleanly on SIGTERM/SIGINT. Everything else lives in the libraries.
 
 #include "chat/ChatServerHost.h"
+#include "cluster/SimReplica.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -69,7 +70,8 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption role(QStringLiteral("role"),
-        QStringLiteral("Role to run: chat (sim and physics come later)."), QStringLiteral("role"),
+        QStringLiteral("Role to run: chat, or sim (a replica of a lockstep sim cluster)."),
+        QStringLiteral("role"),
         QStringLiteral("chat"));
     const QCommandLineOption dataDir(QStringLiteral("data-dir"),
         QStringLiteral("Directory for the database and TLS identity (default: %1).")
@@ -95,12 +97,30 @@ int main(int argc, char *argv[])
         QStringLiteral("Messages per second a connection may send (default %1; 0 = unlimited).")
             .arg(defaults.messagesPerSecond),
         QStringLiteral("n"), QString::number(defaults.messagesPerSecond));
-    parser.addOptions({ role, dataDir, listen, port, name, source, loginDelay, rate });
+    const QCommandLineOption cluster(QStringLiteral("cluster"),
+        QStringLiteral("sim: cluster id, the same on every replica of one sim (default 1)."),
+        QStringLiteral("id"), QStringLiteral("1"));
+    const QCommandLineOption replicaId(QStringLiteral("id"),
+        QStringLiteral("sim: this replica's id within --peers (default 1)."), QStringLiteral("n"),
+        QStringLiteral("1"));
+    const QCommandLineOption peers(QStringLiteral("peers"),
+        QStringLiteral("sim: every replica as id=raftHost:port/clientHost:port, comma-separated "
+                       "(default: a single replica, raft on 127.0.0.1:<port+1>, clients on "
+                       "--listen:--port)."),
+        QStringLiteral("list"));
+    const QCommandLineOption join(QStringLiteral("join"),
+        QStringLiteral("sim: join a running cluster (wait to be added) instead of bootstrapping."));
+    const QCommandLineOption tickRate(QStringLiteral("tick-rate"),
+        QStringLiteral("sim: ticks per second (default 45)."), QStringLiteral("hz"),
+        QStringLiteral("45"));
+    parser.addOptions({ role, dataDir, listen, port, name, source, loginDelay, rate, cluster,
+        replicaId, peers, join, tickRate });
     parser.process(app);
 
-    if (parser.value(role) != QLatin1String("chat"))
-        return fail(QStringLiteral("role \"%1\" is not available yet (available: chat)")
-                        .arg(parser.value(role)));
+    const QString roleName = parser.value(role);
+    if (roleName != QLatin1String("chat") && roleName != QLatin1String("sim"))
+        return fail(QStringLiteral("role \"%1\" is not available (available: chat, sim)")
+                        .arg(roleName));
 
     metatopia::ChatServerConfig config;
     config.dataDir = parser.isSet(dataDir)
@@ -126,6 +146,48 @@ int main(int argc, char *argv[])
 
     if (!installSignalHandlers(app))
         return fail(QStringLiteral("cannot install signal handlers"));
+
+    if (roleName == QLatin1String("sim")) {
+        metatopia::cluster::SimReplicaOptions sim;
+        sim.dataDir = config.dataDir;
+        sim.clusterId = parser.value(cluster).toULongLong(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--cluster: not a number"));
+        sim.id = parser.value(replicaId).toULongLong(&ok);
+        if (!ok || sim.id == 0)
+            return fail(QStringLiteral("--id: not a positive number"));
+        sim.tickRateHz = parser.value(tickRate).toInt(&ok);
+        if (!ok || sim.tickRateHz <= 0 || sim.tickRateHz > 1000)
+            return fail(QStringLiteral("--tick-rate: not a rate between 1 and 1000"));
+        sim.join = parser.isSet(join);
+        QString peersText = parser.value(peers);
+        if (peersText.isEmpty()) {
+            if (portValue == 0 || portValue >= 65535)
+                return fail(QStringLiteral("a single sim replica needs a fixed --port below 65535"));
+            peersText = QStringLiteral("%1=127.0.0.1:%2/%3:%4")
+                            .arg(sim.id)
+                            .arg(portValue + 1)
+                            .arg(parser.value(listen))
+                            .arg(portValue);
+        }
+        QString error;
+        const auto parsed = metatopia::cluster::parseSimPeers(peersText, &error);
+        if (!parsed)
+            return fail(QStringLiteral("--peers: %1").arg(error));
+        sim.peers = *parsed;
+        for (const auto &peer : sim.peers) {
+            if (peer.id == sim.id) {
+                sim.raftAddress = peer.raftAddress;
+                sim.clientAddress = peer.clientAddress;
+            }
+        }
+        if (sim.raftAddress.isEmpty())
+            return fail(QStringLiteral("--peers does not list this replica's --id %1").arg(sim.id));
+        qInfo("sim replica %llu of cluster %llu: raft %s, clients %s, data in %s",
+            quint64(sim.id), quint64(sim.clusterId), qPrintable(sim.raftAddress),
+            qPrintable(sim.clientAddress), qPrintable(sim.dataDir));
+        return metatopia::cluster::runSimReplica(sim);
+    }
 
     metatopia::ChatServerHost host(config);
     QString error;
