@@ -5,10 +5,12 @@
 # The README's two commands.
 #   dev.sh run   install what is needed, build, run the main job
 #   dev.sh test  install what is needed, build, run every test
+#   dev.sh test asan   the same with AddressSanitizer + UndefinedBehaviorSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 mode=${1:-run}
+preset=${2:-dev}
 
 if [ "$(id -u)" = 0 ]; then
     bash packaging/install-deps.sh
@@ -20,18 +22,19 @@ jobs=$(nproc)
 case "$mode" in
 run)
     cmake --preset release >/dev/null
-    cmake --build --preset release -j "$jobs"
+    cmake --build --preset release -j "$jobs" --target metatopia-server metatopia-chat metatopia-lua
     exec bash packaging/run-main.sh "$top/build/release/bin"
     ;;
 test)
-    cmake --preset dev
-    cmake --build --preset dev -j "$jobs"
-    cd build/dev
+    case "$preset" in dev | asan) ;; *) echo "usage: $0 test [dev|asan]" >&2; exit 2 ;; esac
+    cmake --preset "$preset"
+    cmake --build --preset "$preset" -j "$jobs"
+    cd "build/$preset"
     # GUI tests need a display: a private Xvfb server through xvfb-run.
     xvfb-run -a -s "-screen 0 1280x800x24" ctest --output-on-failure -j "$jobs" --timeout 600
     ;;
 *)
-    echo "usage: $0 run|test" >&2
+    echo "usage: $0 run | test [dev|asan]" >&2
     exit 2
     ;;
 esac
