@@ -62,7 +62,7 @@ void ChatController::connectClientSignals()
         emit availableChannelsChanged();
     });
     connect(c, &ChatClient::memberJoined, this,
-            [this](const QString &, const QString &user) { m_people.addOnline(user); });
+        [this](const QString &, const QString &user) { m_people.addOnline(user); });
     connect(c, &ChatClient::messageReceived, this, &ChatController::onMessage);
     connect(c, &ChatClient::messageAcknowledged, this, [this](qint64 clientSeq, qint64 id) {
         for (MessageListModel *model : std::as_const(m_messages)) {
@@ -81,20 +81,20 @@ void ChatController::connectClientSignals()
     });
     connect(c, &ChatClient::historyReceived, this, &ChatController::onHistory);
     connect(c, &ChatClient::presenceChanged, this,
-            [this](const QString &user, Presence p) { m_people.setPresence(user, p); });
+        [this](const QString &user, Presence p) { m_people.setPresence(user, p); });
     connect(c, &ChatClient::errorOccurred, this, &ChatController::setErrorText);
     connect(c, &ChatClient::certificateChanged, this,
-            [this](const QString &server, const QString &oldFp, const QString &newFp) {
-                m_certificateServer = server;
-                m_certificateOld = oldFp;
-                m_certificateNew = newFp;
-                setBusy(false);
-                setReconnecting(false, 0, 0);
-                setLoginError(tr("The server's certificate has changed: connection refused."));
-                emit certificateWarningChanged();
-            });
+        [this](const QString &server, const QString &oldFp, const QString &newFp) {
+            m_certificateServer = server;
+            m_certificateOld = oldFp;
+            m_certificateNew = newFp;
+            setBusy(false);
+            setReconnecting(false, 0, 0);
+            setLoginError(tr("The server's certificate has changed: connection refused."));
+            emit certificateWarningChanged();
+        });
     connect(c, &ChatClient::reconnecting, this,
-            [this](int attempt, int delayMs) { setReconnecting(true, attempt, delayMs); });
+        [this](int attempt, int delayMs) { setReconnecting(true, attempt, delayMs); });
 }
 
 ChatController::ConnectionState ChatController::connectionState() const
@@ -518,8 +518,8 @@ void ChatController::onMessage(const ChatMessage &msg)
     MessageListModel *model = messagesFor(key);
     const bool added = model->addMessage(msg);
     const bool fromOthers = msg.from != m_client->user();
-    m_conversations.noteMessage(key, msg.from, msg.text, msg.timestampMs,
-                                added && fromOthers && !msg.pending);
+    m_conversations.noteMessage(
+        key, msg.from, msg.text, msg.timestampMs, added && fromOthers && !msg.pending);
     if (msg.pending)
         emit unsentCountChanged();
     if (fromOthers)
@@ -553,18 +553,17 @@ void ChatController::onChannelLeft(const QString &channel)
     removeConversation(channel);
 }
 
-void ChatController::onHistory(const QString &channel, const QList<ChatMessage> &messages,
-                               bool more)
+void ChatController::onHistory(
+    const QString &channel, const QList<ChatMessage> &messages, bool more)
 {
     if (m_conversations.indexOf(channel) < 0)
         return; // left meanwhile
     messagesFor(channel)->addHistory(messages, more);
     if (!messages.isEmpty()) {
-        const auto newest = std::max_element(
-            messages.cbegin(), messages.cend(),
+        const auto newest = std::max_element(messages.cbegin(), messages.cend(),
             [](const ChatMessage &a, const ChatMessage &b) { return a.id < b.id; });
-        m_conversations.noteMessage(channel, newest->from, newest->text, newest->timestampMs,
-                                    false);
+        m_conversations.noteMessage(
+            channel, newest->from, newest->text, newest->timestampMs, false);
     }
 }
 

@@ -46,17 +46,16 @@ class ChatController : public QObject
     // The error banner's text; QML clears it by writing "".
     Q_PROPERTY(QString errorText READ errorText WRITE setErrorText NOTIFY errorTextChanged)
     Q_PROPERTY(QString currentConversation READ currentConversation WRITE setCurrentConversation
-                   NOTIFY currentConversationChanged)
-    Q_PROPERTY(metatopia::MessageListModel *messages READ messages NOTIFY
-                   currentConversationChanged)
+            NOTIFY currentConversationChanged)
+    Q_PROPERTY(
+        metatopia::MessageListModel *messages READ messages NOTIFY currentConversationChanged)
     Q_PROPERTY(metatopia::ConversationListModel *conversations READ conversations CONSTANT)
     Q_PROPERTY(metatopia::PresenceListModel *people READ people CONSTANT)
     // Channels the server has (from the last listChannels()).
-    Q_PROPERTY(QStringList availableChannels READ availableChannels NOTIFY
-                   availableChannelsChanged)
+    Q_PROPERTY(QStringList availableChannels READ availableChannels NOTIFY availableChannelsChanged)
     // Channels joined right after a login ("#general" by default).
     Q_PROPERTY(QStringList autoJoinChannels READ autoJoinChannels WRITE setAutoJoinChannels NOTIFY
-                   autoJoinChannelsChanged)
+            autoJoinChannelsChanged)
     // Our own presence: "online" or "away".
     Q_PROPERTY(QString presence READ presence WRITE setPresence NOTIFY presenceChanged)
     Q_PROPERTY(bool reconnecting READ reconnecting NOTIFY reconnectingChanged)
@@ -69,15 +68,21 @@ class ChatController : public QObject
     Q_PROPERTY(bool certificateWarning READ certificateWarning NOTIFY certificateWarningChanged)
     Q_PROPERTY(QString certificateServer READ certificateServer NOTIFY certificateWarningChanged)
     Q_PROPERTY(QString certificateOldFingerprint READ certificateOldFingerprint NOTIFY
-                   certificateWarningChanged)
+            certificateWarningChanged)
     Q_PROPERTY(QString certificateNewFingerprint READ certificateNewFingerprint NOTIFY
-                   certificateWarningChanged)
+            certificateWarningChanged)
     // AGPL-3.0 §13: where the server's source can be had, from its handshake.
     Q_PROPERTY(QString serverSourceOffer READ serverSourceOffer NOTIFY connectionStateChanged)
     Q_PROPERTY(QString serverName READ serverName NOTIFY connectionStateChanged)
 
 public:
-    enum class ConnectionState { Disconnected, Connecting, Connected, LoggedIn };
+    enum class ConnectionState
+    {
+        Disconnected,
+        Connecting,
+        Connected,
+        LoggedIn
+    };
     Q_ENUM(ConnectionState)
 
     explicit ChatController(const QString &dataDir, QObject *parent = nullptr);
@@ -193,7 +198,7 @@ private:
     QString m_loginError;
     QString m_errorText;
     QStringList m_availableChannels;
-    QStringList m_autoJoinChannels{QStringLiteral("#general")};
+    QStringList m_autoJoinChannels { QStringLiteral("#general") };
     QString m_presence = QStringLiteral("online");
     // host:port the client was last told to connect to.
     QString m_connectedTo;

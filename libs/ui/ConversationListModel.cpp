@@ -8,8 +8,7 @@ namespace metatopia {
 
 ConversationListModel::ConversationListModel(QObject *parent)
     : QAbstractListModel(parent)
-{
-}
+{ }
 
 int ConversationListModel::rowCount(const QModelIndex &parent) const
 {
@@ -49,22 +48,22 @@ QVariant ConversationListModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> ConversationListModel::roleNames() const
 {
     return {
-        {NameRole, "name"},
-        {TitleRole, "title"},
-        {PrivateRole, "isPrivate"},
-        {SectionRole, "section"},
-        {UnreadRole, "unread"},
-        {LastFromRole, "lastFrom"},
-        {LastTextRole, "lastText"},
-        {LastTimestampRole, "lastTimestamp"},
-        {CurrentRole, "current"},
+        { NameRole, "name" },
+        { TitleRole, "title" },
+        { PrivateRole, "isPrivate" },
+        { SectionRole, "section" },
+        { UnreadRole, "unread" },
+        { LastFromRole, "lastFrom" },
+        { LastTextRole, "lastText" },
+        { LastTimestampRole, "lastTimestamp" },
+        { CurrentRole, "current" },
     };
 }
 
 int ConversationListModel::totalUnread() const
 {
     return std::accumulate(m_items.cbegin(), m_items.cend(), 0,
-                           [](int sum, const Item &item) { return sum + item.unread; });
+        [](int sum, const Item &item) { return sum + item.unread; });
 }
 
 void ConversationListModel::setCurrent(const QString &name)
@@ -76,10 +75,10 @@ void ConversationListModel::setCurrent(const QString &name)
     const int oldRow = indexOf(m_current);
     m_current = name;
     if (oldRow >= 0)
-        emitRowChanged(oldRow, {CurrentRole});
+        emitRowChanged(oldRow, { CurrentRole });
     const int row = indexOf(name);
     if (row >= 0)
-        emitRowChanged(row, {CurrentRole});
+        emitRowChanged(row, { CurrentRole });
     markRead(name);
     emit currentChanged();
 }
@@ -147,7 +146,7 @@ void ConversationListModel::markRead(const QString &name)
     if (row < 0 || m_items.at(row).unread == 0)
         return;
     m_items[row].unread = 0;
-    emitRowChanged(row, {UnreadRole});
+    emitRowChanged(row, { UnreadRole });
     emit totalUnreadChanged();
 }
 
@@ -161,7 +160,7 @@ QStringList ConversationListModel::names() const
 }
 
 void ConversationListModel::noteMessage(const QString &name, const QString &from,
-                                        const QString &text, qint64 timestampMs, bool countUnread)
+    const QString &text, qint64 timestampMs, bool countUnread)
 {
     const int row = add(name);
     if (row < 0)
@@ -173,7 +172,7 @@ void ConversationListModel::noteMessage(const QString &name, const QString &from
         item.lastFrom = from;
         item.lastText = text;
         item.lastTimestampMs = timestampMs;
-        roles = {LastFromRole, LastTextRole, LastTimestampRole};
+        roles = { LastFromRole, LastTextRole, LastTimestampRole };
     }
     if (countUnread && name != m_current) {
         ++item.unread;

@@ -21,9 +21,10 @@ class ConversationListModel : public QAbstractListModel
     Q_PROPERTY(QString current READ current WRITE setCurrent NOTIFY currentChanged)
 
 public:
-    enum Role {
+    enum Role
+    {
         NameRole = Qt::UserRole + 1, // "#general", "@bob"
-        TitleRole,                   // "general", "bob"
+        TitleRole, // "general", "bob"
         PrivateRole,
         SectionRole, // "Channels" or "Direct messages"
         UnreadRole,
@@ -58,7 +59,7 @@ public:
     // Records a message for the preview, adding the conversation if needed; it counts as unread
     // unless it is ours or the conversation is the current one.
     void noteMessage(const QString &name, const QString &from, const QString &text,
-                     qint64 timestampMs, bool countUnread);
+        qint64 timestampMs, bool countUnread);
     Q_INVOKABLE void clear();
 
     // "#x" is a channel, "@x" a private chat; anything else is not a conversation name.

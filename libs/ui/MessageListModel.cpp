@@ -27,8 +27,7 @@ QString timeText(qint64 timestampMs)
 
 MessageListModel::MessageListModel(QObject *parent)
     : QAbstractListModel(parent)
-{
-}
+{ }
 
 int MessageListModel::rowCount(const QModelIndex &parent) const
 {
@@ -72,17 +71,17 @@ QVariant MessageListModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> MessageListModel::roleNames() const
 {
     return {
-        {IdRole, "messageId"},
-        {FromRole, "from"},
-        {ToRole, "to"},
-        {TextRole, "text"},
-        {TimestampRole, "timestamp"},
-        {TimeTextRole, "timeText"},
-        {PendingRole, "pending"},
-        {OwnRole, "own"},
-        {PrivateRole, "isPrivate"},
-        {ClientSeqRole, "clientSeq"},
-        {FirstOfGroupRole, "firstOfGroup"},
+        { IdRole, "messageId" },
+        { FromRole, "from" },
+        { ToRole, "to" },
+        { TextRole, "text" },
+        { TimestampRole, "timestamp" },
+        { TimeTextRole, "timeText" },
+        { PendingRole, "pending" },
+        { OwnRole, "own" },
+        { PrivateRole, "isPrivate" },
+        { ClientSeqRole, "clientSeq" },
+        { FirstOfGroupRole, "firstOfGroup" },
     };
 }
 
@@ -101,7 +100,7 @@ void MessageListModel::setSelfUser(const QString &user)
     m_selfUser = user;
     emit selfUserChanged();
     if (!m_messages.isEmpty())
-        emit dataChanged(index(0), index(int(m_messages.size()) - 1), {OwnRole});
+        emit dataChanged(index(0), index(int(m_messages.size()) - 1), { OwnRole });
 }
 
 void MessageListModel::setHasMoreHistory(bool more)
@@ -122,8 +121,8 @@ void MessageListModel::setLoadingHistory(bool loading)
 
 int MessageListModel::pendingCount() const
 {
-    return int(std::count_if(m_messages.cbegin(), m_messages.cend(),
-                             [](const ChatMessage &m) { return m.pending; }));
+    return int(std::count_if(
+        m_messages.cbegin(), m_messages.cend(), [](const ChatMessage &m) { return m.pending; }));
 }
 
 qint64 MessageListModel::oldestId() const
@@ -152,7 +151,7 @@ bool MessageListModel::addMessage(const ChatMessage &msg)
         ChatMessage &row = m_messages[rowOfId(msg.id)];
         row.timestampMs = msg.timestampMs;
         const QModelIndex idx = index(rowOfId(msg.id));
-        emit dataChanged(idx, idx, {TimestampRole, TimeTextRole});
+        emit dataChanged(idx, idx, { TimestampRole, TimeTextRole });
         return false;
     }
     insertAt(sortedRowFor(msg.id), msg);
@@ -164,7 +163,7 @@ int MessageListModel::addHistory(const QList<ChatMessage> &messages, bool more)
     const qint64 oldestBefore = oldestId();
     QList<ChatMessage> sorted = messages;
     std::sort(sorted.begin(), sorted.end(),
-              [](const ChatMessage &a, const ChatMessage &b) { return a.id < b.id; });
+        [](const ChatMessage &a, const ChatMessage &b) { return a.id < b.id; });
 
     // The usual page (all older than what is shown) goes in with one insert so the view keeps
     // its place; anything else (a gap filled after a reconnect) is merged row by row.
@@ -199,7 +198,8 @@ int MessageListModel::addHistory(const QList<ChatMessage> &messages, bool more)
             ++inserted;
     }
 
-    const bool extendsFront = oldestBefore == 0 || sorted.isEmpty() || sorted.first().id <= oldestBefore;
+    const bool extendsFront
+        = oldestBefore == 0 || sorted.isEmpty() || sorted.first().id <= oldestBefore;
     if (extendsFront)
         setHasMoreHistory(more);
     setLoadingHistory(false);
@@ -226,7 +226,7 @@ bool MessageListModel::acknowledge(qint64 clientSeq, qint64 id)
     m.id = id;
     m_ids.insert(id);
     const QModelIndex idx = index(row);
-    emit dataChanged(idx, idx, {PendingRole, IdRole});
+    emit dataChanged(idx, idx, { PendingRole, IdRole });
     moveToSortedPlace(row);
     emit pendingCountChanged();
     return true;
@@ -270,7 +270,7 @@ int MessageListModel::sortedRowFor(qint64 id) const
     while (ackedEnd > 0 && m_messages.at(ackedEnd - 1).pending)
         --ackedEnd;
     const auto it = std::upper_bound(m_messages.cbegin(), m_messages.cbegin() + ackedEnd, id,
-                                     [](qint64 v, const ChatMessage &m) { return v < m.id; });
+        [](qint64 v, const ChatMessage &m) { return v < m.id; });
     return int(it - m_messages.cbegin());
 }
 
@@ -323,7 +323,7 @@ void MessageListModel::moveToSortedPlace(int row)
     m_messages.move(row, target);
     endMoveRows();
     const int last = std::min(row + 1, int(m_messages.size()) - 1);
-    emit dataChanged(index(target), index(last), {FirstOfGroupRole});
+    emit dataChanged(index(target), index(last), { FirstOfGroupRole });
 }
 
 bool MessageListModel::firstOfGroup(int row) const
@@ -340,7 +340,7 @@ void MessageListModel::refreshGroupAround(int row)
     const int next = row + 1;
     if (next >= 0 && next < m_messages.size()) {
         const QModelIndex idx = index(next);
-        emit dataChanged(idx, idx, {FirstOfGroupRole});
+        emit dataChanged(idx, idx, { FirstOfGroupRole });
     }
 }
 

@@ -20,27 +20,28 @@ class MessageListModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
-    Q_PROPERTY(QString conversation READ conversation WRITE setConversation NOTIFY
-                   conversationChanged)
+    Q_PROPERTY(
+        QString conversation READ conversation WRITE setConversation NOTIFY conversationChanged)
     // Our own user name: rows from it are "own" (drawn on the other side).
     Q_PROPERTY(QString selfUser READ selfUser WRITE setSelfUser NOTIFY selfUserChanged)
     Q_PROPERTY(int count READ count NOTIFY countChanged)
     // The server said there are older messages than the oldest row.
     Q_PROPERTY(bool hasMoreHistory READ hasMoreHistory WRITE setHasMoreHistory NOTIFY
-                   hasMoreHistoryChanged)
+            hasMoreHistoryChanged)
     // A history page was requested and has not arrived yet (so scrolling up asks only once).
     Q_PROPERTY(bool loadingHistory READ loadingHistory WRITE setLoadingHistory NOTIFY
-                   loadingHistoryChanged)
+            loadingHistoryChanged)
     Q_PROPERTY(int pendingCount READ pendingCount NOTIFY pendingCountChanged)
 
 public:
-    enum Role {
+    enum Role
+    {
         IdRole = Qt::UserRole + 1,
         FromRole,
         ToRole,
         TextRole,
         TimestampRole, // QDateTime, local time
-        TimeTextRole,  // "14:03", or a date for older days
+        TimeTextRole, // "14:03", or a date for older days
         PendingRole,
         OwnRole,
         PrivateRole,

@@ -30,8 +30,7 @@ bool isOnline(Presence p)
 
 PresenceListModel::PresenceListModel(QObject *parent)
     : QAbstractListModel(parent)
-{
-}
+{ }
 
 int PresenceListModel::rowCount(const QModelIndex &parent) const
 {
@@ -69,17 +68,17 @@ QVariant PresenceListModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> PresenceListModel::roleNames() const
 {
     return {
-        {UserRole, "user"},
-        {PresenceRole, "presence"},
-        {PresenceTextRole, "presenceText"},
-        {SelfRole, "self"},
+        { UserRole, "user" },
+        { PresenceRole, "presence" },
+        { PresenceTextRole, "presenceText" },
+        { SelfRole, "self" },
     };
 }
 
 int PresenceListModel::onlineCount() const
 {
     return int(std::count_if(m_items.cbegin(), m_items.cend(),
-                             [](const Item &item) { return isOnline(item.presence); }));
+        [](const Item &item) { return isOnline(item.presence); }));
 }
 
 void PresenceListModel::setSelfUser(const QString &user)
@@ -89,9 +88,9 @@ void PresenceListModel::setSelfUser(const QString &user)
     const int oldRow = indexOf(m_selfUser);
     m_selfUser = user;
     emit selfUserChanged();
-    for (const int row : {oldRow, indexOf(user)}) {
+    for (const int row : { oldRow, indexOf(user) }) {
         if (row >= 0)
-            emit dataChanged(index(row), index(row), {SelfRole});
+            emit dataChanged(index(row), index(row), { SelfRole });
     }
 }
 
@@ -100,7 +99,7 @@ void PresenceListModel::setPresence(const QString &user, Presence presence)
     if (user.isEmpty())
         return;
     const int row = indexOf(user);
-    const Item item{user, presence};
+    const Item item { user, presence };
     if (row < 0) {
         const int target = sortedRowFor(item);
         beginInsertRows({}, target, target);
@@ -124,7 +123,7 @@ void PresenceListModel::setPresence(const QString &user, Presence presence)
         m_items.move(row, target);
         endMoveRows();
     }
-    emit dataChanged(index(target), index(target), {PresenceRole, PresenceTextRole});
+    emit dataChanged(index(target), index(target), { PresenceRole, PresenceTextRole });
     if (isOnline(before) != isOnline(presence))
         emit onlineCountChanged();
 }

@@ -22,9 +22,10 @@ class PresenceListModel : public QAbstractListModel
     Q_PROPERTY(QString selfUser READ selfUser WRITE setSelfUser NOTIFY selfUserChanged)
 
 public:
-    enum Role {
+    enum Role
+    {
         UserRole = Qt::UserRole + 1,
-        PresenceRole,     // "online", "away", "offline"
+        PresenceRole, // "online", "away", "offline"
         PresenceTextRole, // translated
         SelfRole,
     };

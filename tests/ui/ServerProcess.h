@@ -23,7 +23,7 @@ public:
         m_process.setProgram(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"));
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
-                         [this] { m_output += m_process.readAllStandardOutput(); });
+            [this] { m_output += m_process.readAllStandardOutput(); });
     }
     ~ServerProcess() { stop(); }
     ServerProcess(const ServerProcess &) = delete;
@@ -35,16 +35,15 @@ public:
     {
         m_output.clear();
         m_port = 0;
-        m_process.setArguments({QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--port"),
-                                QString::number(port), QStringLiteral("--wrong-password-delay"),
-                                QStringLiteral("0"), QStringLiteral("--rate-limit"),
-                                QStringLiteral("0"), QStringLiteral("--name"),
-                                QStringLiteral("ui-test")});
+        m_process.setArguments({ QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--port"),
+            QString::number(port), QStringLiteral("--wrong-password-delay"), QStringLiteral("0"),
+            QStringLiteral("--rate-limit"), QStringLiteral("0"), QStringLiteral("--name"),
+            QStringLiteral("ui-test") });
         m_process.start();
         if (!m_process.waitForStarted(timeoutMs))
             return false;
-        static const QRegularExpression listening(QStringLiteral("^LISTENING (\\S+):(\\d+)"),
-                                                  QRegularExpression::MultilineOption);
+        static const QRegularExpression listening(
+            QStringLiteral("^LISTENING (\\S+):(\\d+)"), QRegularExpression::MultilineOption);
         QElapsedTimer timer;
         timer.start();
         while (timer.elapsed() < timeoutMs && m_process.state() == QProcess::Running) {

@@ -108,7 +108,7 @@ QQuickWindow *TestChatApp::loadWindow(ChatController &controller)
     m_engine = std::make_unique<QQmlApplicationEngine>();
     prepareQmlEngine(*m_engine);
     m_engine->setInitialProperties(
-        {{QStringLiteral("controller"), QVariant::fromValue(&controller)}});
+        { { QStringLiteral("controller"), QVariant::fromValue(&controller) } });
     m_engine->load(QUrl(QStringLiteral("qrc:/Metatopia/Chat/Main.qml")));
     if (m_engine->rootObjects().isEmpty())
         return nullptr;
@@ -159,14 +159,14 @@ void TestChatApp::qmlLoads()
     QVERIFY(window);
     QVERIFY(QTest::qWaitForWindowExposed(window));
     // The login page is up with the form's fields; the chat page's parts exist but are hidden.
-    for (const char *name : {"hostField", "portField", "userField", "passwordField", "loginButton",
-                             "registerButton"}) {
+    for (const char *name : { "hostField", "portField", "userField", "passwordField", "loginButton",
+             "registerButton" }) {
         QQuickItem *item = findItem(window, name);
         QVERIFY2(item, name);
         QVERIFY2(item->isVisible(), name);
     }
-    QCOMPARE(findItem(window, "hostField")->property("text").toString(),
-             QStringLiteral("127.0.0.1"));
+    QCOMPARE(
+        findItem(window, "hostField")->property("text").toString(), QStringLiteral("127.0.0.1"));
     QVERIFY(findItem(window, "messageInput"));
     QVERIFY(!findItem(window, "messageInput")->isVisible());
 
@@ -194,17 +194,18 @@ void TestChatApp::loginAndChatThroughTheUi()
     QVERIFY(bob);
     auto carol = makeUser(QStringLiteral("carol"));
     QVERIFY(carol);
-    for (ChatClient *c : {bob.get(), carol.get()}) {
+    for (ChatClient *c : { bob.get(), carol.get() }) {
         QSignalSpy joined(c, &ChatClient::channelJoined);
         c->joinChannel(QStringLiteral("#general"));
         QTRY_VERIFY_WITH_TIMEOUT(!joined.isEmpty(), waitMs);
     }
     QSignalSpy bobAcks(bob.get(), &ChatClient::messageAcknowledged);
     QSignalSpy carolAcks(carol.get(), &ChatClient::messageAcknowledged);
-    bob->sendToChannel(QStringLiteral("#general"), QStringLiteral("Morning! Is the new region up yet?"));
+    bob->sendToChannel(
+        QStringLiteral("#general"), QStringLiteral("Morning! Is the new region up yet?"));
     QTRY_VERIFY_WITH_TIMEOUT(bobAcks.count() == 1, waitMs);
     carol->sendToChannel(QStringLiteral("#general"),
-                         QStringLiteral("Almost, the physics sim is still loading the terrain."));
+        QStringLiteral("Almost, the physics sim is still loading the terrain."));
     QTRY_VERIFY_WITH_TIMEOUT(carolAcks.count() == 1, waitMs);
     bob->sendToChannel(QStringLiteral("#general"), QStringLiteral("Great, I'll bring the boat."));
     QTRY_VERIFY_WITH_TIMEOUT(bobAcks.count() == 2, waitMs);
@@ -219,7 +220,7 @@ void TestChatApp::loginAndChatThroughTheUi()
 
     // Alice creates her account in the login form.
     QCOMPARE(findItem(window, "portField")->property("text").toString(),
-             QString::number(m_server->port()));
+        QString::number(m_server->port()));
     QVERIFY(typeInto(window, "userField", QStringLiteral("alice")));
     QVERIFY(typeInto(window, "passwordField", QStringLiteral("correct horse battery")));
     QVERIFY(click(window, "registerButton"));
@@ -238,9 +239,10 @@ void TestChatApp::loginAndChatThroughTheUi()
     // in the conversation list.
     QVERIFY(typeInto(window, "joinField", QStringLiteral("builders")));
     QTest::keyClick(window, Qt::Key_Return);
-    QTRY_COMPARE_WITH_TIMEOUT(controller.currentConversation(), QStringLiteral("#builders"), waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller.currentConversation(), QStringLiteral("#builders"), waitMs);
     QCOMPARE(controller.conversations()->names(),
-             (QStringList{QStringLiteral("#general"), QStringLiteral("#builders")}));
+        (QStringList { QStringLiteral("#general"), QStringLiteral("#builders") }));
     QVERIFY(click(window, "conversation-#general"));
     QTRY_COMPARE(controller.currentConversation(), QStringLiteral("#general"));
     QCOMPARE(controller.messages()->count(), 3);
@@ -254,13 +256,12 @@ void TestChatApp::loginAndChatThroughTheUi()
     const QString reply = QStringLiteral("Thanks! Count me in for the boat trip.");
     QVERIFY(typeInto(window, "messageInput", reply));
     QTest::keyClick(window, Qt::Key_Return);
-    QTRY_VERIFY_WITH_TIMEOUT(
-        std::any_of(bobReceived.cbegin(), bobReceived.cend(),
-                    [&](const QList<QVariant> &args) {
-                        const auto m = args.at(0).value<ChatMessage>();
-                        return m.from == QStringLiteral("alice") && m.text == reply
-                            && m.channel == QStringLiteral("#general") && m.id > 0;
-                    }),
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(bobReceived.cbegin(), bobReceived.cend(),
+                                 [&](const QList<QVariant> &args) {
+                                     const auto m = args.at(0).value<ChatMessage>();
+                                     return m.from == QStringLiteral("alice") && m.text == reply
+                                         && m.channel == QStringLiteral("#general") && m.id > 0;
+                                 }),
         waitMs);
     QCOMPARE(findItem(window, "messageInput")->property("text").toString(), QString());
     MessageListModel *general = controller.messagesFor(QStringLiteral("#general"));
@@ -273,11 +274,11 @@ void TestChatApp::loginAndChatThroughTheUi()
 
     // Carol goes away; Bob writes privately: a private conversation opens with an unread badge.
     carol->setPresence(Presence::Away);
-    QTRY_COMPARE_WITH_TIMEOUT(controller.people()->presenceOf(QStringLiteral("carol")),
-                              Presence::Away, waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller.people()->presenceOf(QStringLiteral("carol")), Presence::Away, waitMs);
     bob->sendPrivate(QStringLiteral("alice"), QStringLiteral("Psst, bring snacks too."));
-    QTRY_COMPARE_WITH_TIMEOUT(controller.conversations()->unreadOf(QStringLiteral("@bob")), 1,
-                              waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller.conversations()->unreadOf(QStringLiteral("@bob")), 1, waitMs);
     QCOMPARE(controller.currentConversation(), QStringLiteral("#general"));
     QCOMPARE(controller.conversations()->totalUnread(), 1);
 
@@ -298,8 +299,8 @@ void TestChatApp::loginAndChatThroughTheUi()
     auto *directory = window->findChild<QObject *>(QStringLiteral("channelDirectory"));
     QVERIFY(directory);
     QTRY_VERIFY(directory->property("opened").toBool());
-    QTRY_VERIFY_WITH_TIMEOUT(controller.availableChannels().contains(QStringLiteral("#builders")),
-                             waitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        controller.availableChannels().contains(QStringLiteral("#builders")), waitMs);
     QVERIFY(controller.availableChannels().contains(QStringLiteral("#general")));
     QTest::keyClick(window, Qt::Key_Escape);
     QTRY_VERIFY(!directory->property("visible").toBool());

@@ -132,11 +132,11 @@ void TestChatController::historyScrollBack()
     QTRY_VERIFY_WITH_TIMEOUT(acks.count() == total, waitMs);
 
     auto controller = makeController(QStringLiteral("frank"));
-    controller->setAutoJoinChannels({QStringLiteral("history")}); // "#" is added
-    QCOMPARE(controller->autoJoinChannels(), QStringList{QStringLiteral("#history")});
+    controller->setAutoJoinChannels({ QStringLiteral("history") }); // "#" is added
+    QCOMPARE(controller->autoJoinChannels(), QStringList { QStringLiteral("#history") });
     QVERIFY(registerVia(*controller, QStringLiteral("frank")));
-    QTRY_COMPARE_WITH_TIMEOUT(controller->currentConversation(), QStringLiteral("#history"),
-                              waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller->currentConversation(), QStringLiteral("#history"), waitMs);
     MessageListModel *model = controller->messages();
     QCOMPARE(model->conversation(), QStringLiteral("#history"));
     // The join brings the newest page.
@@ -176,8 +176,8 @@ void TestChatController::privateConversationsAndCommands()
     QTRY_VERIFY_WITH_TIMEOUT(!ginaJoined.isEmpty(), waitMs);
     auto controller = makeController(QStringLiteral("hank"));
     QVERIFY(registerVia(*controller, QStringLiteral("hank")));
-    QTRY_COMPARE_WITH_TIMEOUT(controller->currentConversation(), QStringLiteral("#general"),
-                              waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller->currentConversation(), QStringLiteral("#general"), waitMs);
 
     // "/msg gina ..." opens the private conversation and sends in it.
     QSignalSpy ginaReceived(gina.get(), &ChatClient::messageReceived);
@@ -195,8 +195,8 @@ void TestChatController::privateConversationsAndCommands()
     // Her answer, while hank looks at #general, counts as unread there.
     controller->setCurrentConversation(QStringLiteral("#general"));
     gina->sendPrivate(QStringLiteral("hank"), QStringLiteral("on my way"));
-    QTRY_COMPARE_WITH_TIMEOUT(controller->conversations()->unreadOf(QStringLiteral("@gina")), 1,
-                              waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller->conversations()->unreadOf(QStringLiteral("@gina")), 1, waitMs);
     QCOMPARE(im->count(), 2);
     controller->setCurrentConversation(QStringLiteral("@gina"));
     QCOMPARE(controller->conversations()->unreadOf(QStringLiteral("@gina")), 0);
@@ -207,12 +207,11 @@ void TestChatController::privateConversationsAndCommands()
     QSignalSpy presence(gina.get(), &ChatClient::presenceChanged);
     QVERIFY(controller->sendMessage(QStringLiteral("/away")));
     QCOMPARE(controller->presence(), QStringLiteral("away"));
-    QTRY_VERIFY_WITH_TIMEOUT(
-        std::any_of(presence.cbegin(), presence.cend(),
-                    [](const QList<QVariant> &args) {
-                        return args.at(0).toString() == QStringLiteral("hank")
-                            && args.at(1).value<Presence>() == Presence::Away;
-                    }),
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(presence.cbegin(), presence.cend(),
+                                 [](const QList<QVariant> &args) {
+                                     return args.at(0).toString() == QStringLiteral("hank")
+                                         && args.at(1).value<Presence>() == Presence::Away;
+                                 }),
         waitMs);
     QVERIFY(controller->sendMessage(QStringLiteral("/back")));
     QCOMPARE(controller->presence(), QStringLiteral("online"));
@@ -227,11 +226,11 @@ void TestChatController::privateConversationsAndCommands()
     // "/join" and closing a channel's conversation leave it again.
     QVERIFY(controller->sendMessage(QStringLiteral("/join #lobby")));
     QTRY_COMPARE_WITH_TIMEOUT(controller->currentConversation(), QStringLiteral("#lobby"), waitMs);
-    QTRY_VERIFY_WITH_TIMEOUT(controller->availableChannels().contains(QStringLiteral("#lobby")),
-                             waitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        controller->availableChannels().contains(QStringLiteral("#lobby")), waitMs);
     controller->closeConversation(QStringLiteral("#lobby"));
-    QTRY_VERIFY_WITH_TIMEOUT(controller->conversations()->indexOf(QStringLiteral("#lobby")) < 0,
-                             waitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        controller->conversations()->indexOf(QStringLiteral("#lobby")) < 0, waitMs);
     QVERIFY(controller->currentConversation() != QStringLiteral("#lobby"));
     QVERIFY(!controller->currentConversation().isEmpty());
 }
@@ -246,8 +245,8 @@ void TestChatController::serverRestartReconnectsAndResends()
 
     auto controller = makeController(QStringLiteral("judy"));
     QVERIFY(registerVia(*controller, QStringLiteral("judy")));
-    QTRY_COMPARE_WITH_TIMEOUT(controller->currentConversation(), QStringLiteral("#general"),
-                              waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller->currentConversation(), QStringLiteral("#general"), waitMs);
     QVERIFY(controller->sendMessage(QStringLiteral("before the restart")));
     MessageListModel *general = controller->messagesFor(QStringLiteral("#general"));
     QTRY_VERIFY_WITH_TIMEOUT(general->pendingCount() == 0, waitMs);
@@ -282,14 +281,14 @@ void TestChatController::serverRestartReconnectsAndResends()
         for (const QList<QVariant> &args : std::as_const(ivanHistory)) {
             const auto page = args.at(1).value<QList<ChatMessage>>();
             if (std::any_of(page.cbegin(), page.cend(),
-                            [&](const ChatMessage &m) { return m.text == offline; }))
+                    [&](const ChatMessage &m) { return m.text == offline; }))
                 return true;
         }
         return false;
     };
     QVERIFY(m_server->start(port));
-    QTRY_COMPARE_WITH_TIMEOUT(controller->connectionState(),
-                              ChatController::ConnectionState::LoggedIn, waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller->connectionState(), ChatController::ConnectionState::LoggedIn, waitMs);
     QVERIFY(!controller->reconnecting());
     QTRY_VERIFY_WITH_TIMEOUT(general->pendingCount() == 0, waitMs);
     QCOMPARE(controller->unsentCount(), 0);
@@ -317,8 +316,8 @@ void TestChatController::logoutForgetsTheSession()
     // Logging in again on the same connection brings the channels back.
     controller->login(QStringLiteral("password of kim"));
     QTRY_VERIFY_WITH_TIMEOUT(controller->loggedIn(), waitMs);
-    QTRY_COMPARE_WITH_TIMEOUT(controller->currentConversation(), QStringLiteral("#general"),
-                              waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller->currentConversation(), QStringLiteral("#general"), waitMs);
 }
 
 QTEST_GUILESS_MAIN(TestChatController)

@@ -62,7 +62,7 @@ private slots:
         QVERIFY(model.addMessage(message(3, QStringLiteral("bob"), QStringLiteral("three"))));
         // Arrives late (another replica's path): still goes between 1 and 3.
         QVERIFY(model.addMessage(message(2, QStringLiteral("bob"), QStringLiteral("two"))));
-        QCOMPARE(ids(model), (QList<qint64>{1, 2, 3}));
+        QCOMPARE(ids(model), (QList<qint64> { 1, 2, 3 }));
         QCOMPARE(model.count(), 3);
         QCOMPARE(countSpy.count(), 3);
         // The same id again (a re-join after reconnect serves it again) is not shown twice.
@@ -87,7 +87,7 @@ private slots:
         QVERIFY(role(2, MessageListModel::FirstOfGroupRole).toBool());
         QVERIFY(!role(0, MessageListModel::TimeTextRole).toString().isEmpty());
         QCOMPARE(role(0, MessageListModel::TimestampRole).toDateTime().toMSecsSinceEpoch(),
-                 1'700'000'001'000);
+            1'700'000'001'000);
         const QHash<int, QByteArray> names = model.roleNames();
         QCOMPARE(names.value(MessageListModel::PendingRole), QByteArray("pending"));
         QCOMPARE(names.value(MessageListModel::TextRole), QByteArray("text"));
@@ -145,12 +145,12 @@ private slots:
         model.setHasMoreHistory(true);
         // The newest page served on re-join holds what was missed while offline; its "more" is
         // about messages older than 11, which are shown already, so hasMoreHistory is kept.
-        QList<ChatMessage> page{message(11, QStringLiteral("a"), QStringLiteral("eleven")),
-                                message(12, QStringLiteral("a"), QStringLiteral("twelve")),
-                                message(14, QStringLiteral("bob"), QStringLiteral("fourteen")),
-                                message(15, QStringLiteral("a"), QStringLiteral("fifteen"))};
+        QList<ChatMessage> page { message(11, QStringLiteral("a"), QStringLiteral("eleven")),
+            message(12, QStringLiteral("a"), QStringLiteral("twelve")),
+            message(14, QStringLiteral("bob"), QStringLiteral("fourteen")),
+            message(15, QStringLiteral("a"), QStringLiteral("fifteen")) };
         QCOMPARE(model.addHistory(page, true), 3);
-        QCOMPARE(ids(model), (QList<qint64>{10, 11, 12, 14, 15}));
+        QCOMPARE(ids(model), (QList<qint64> { 10, 11, 12, 14, 15 }));
         QVERIFY(model.hasMoreHistory());
     }
 
@@ -177,8 +177,9 @@ private slots:
         QVERIFY(model.data(model.index(1), MessageListModel::PendingRole).toBool());
         // Others' messages go before our pending ones.
         model.addMessage(message(2, QStringLiteral("bob"), QStringLiteral("meanwhile")));
-        QCOMPARE(texts(model), (QStringList{QStringLiteral("hello"), QStringLiteral("meanwhile"),
-                                           QStringLiteral("first"), QStringLiteral("second")}));
+        QCOMPARE(texts(model),
+            (QStringList { QStringLiteral("hello"), QStringLiteral("meanwhile"),
+                QStringLiteral("first"), QStringLiteral("second") }));
 
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         QVERIFY(model.acknowledge(7, 3));
@@ -195,7 +196,7 @@ private slots:
         QVERIFY(!model.addMessage(echo));
         QCOMPARE(model.count(), 4);
         QCOMPARE(model.pendingCount(), 0);
-        QCOMPARE(ids(model), (QList<qint64>{1, 2, 3, 5}));
+        QCOMPARE(ids(model), (QList<qint64> { 1, 2, 3, 5 }));
     }
 
     void ackedRowMovesAboveLaterMessages()
@@ -209,10 +210,10 @@ private slots:
         // Seq 2 was stored first (id 10), then seq 1 (id 11): rows follow the server's order.
         QVERIFY(model.acknowledge(2, 10));
         QVERIFY(model.acknowledge(1, 11));
-        QCOMPARE(ids(model), (QList<qint64>{10, 11, 20}));
+        QCOMPARE(ids(model), (QList<qint64> { 10, 11, 20 }));
         QCOMPARE(texts(model),
-                 (QStringList{QStringLiteral("mine too"), QStringLiteral("mine"),
-                              QStringLiteral("later")}));
+            (QStringList {
+                QStringLiteral("mine too"), QStringLiteral("mine"), QStringLiteral("later") }));
     }
 
     void ackOfMessageAlreadyInHistoryDropsPendingRow()
@@ -228,13 +229,13 @@ private slots:
         ChatMessage storedX = message(12, QStringLiteral("alice"), QStringLiteral("x"));
         ChatMessage storedZ = message(13, QStringLiteral("alice"), QStringLiteral("z"));
         storedZ.clientSeq = 5;
-        model.addHistory({storedX, storedZ}, false);
+        model.addHistory({ storedX, storedZ }, false);
         QCOMPARE(model.count(), 4);
         QCOMPARE(model.pendingCount(), 1);
         QVERIFY(model.acknowledge(4, 12));
         QCOMPARE(model.count(), 3);
         QCOMPARE(model.pendingCount(), 0);
-        QCOMPARE(ids(model), (QList<qint64>{9, 12, 13}));
+        QCOMPARE(ids(model), (QList<qint64> { 9, 12, 13 }));
     }
 
     void rejectRemovesPendingRow()

@@ -35,20 +35,22 @@ private slots:
         model.setPresence(QStringLiteral("carol"), Presence::Away);
         model.setPresence(QStringLiteral("alice"), Presence::Offline);
         model.addOnline(QStringLiteral("alice")); // known already: stays offline
-        QCOMPARE(users(model), (QStringList{QStringLiteral("Bob"), QStringLiteral("dave"),
-                                           QStringLiteral("carol"), QStringLiteral("alice")}));
+        QCOMPARE(users(model),
+            (QStringList { QStringLiteral("Bob"), QStringLiteral("dave"), QStringLiteral("carol"),
+                QStringLiteral("alice") }));
         QCOMPARE(model.onlineCount(), 3);
         QCOMPARE(online.count(), 3);
         QCOMPARE(model.data(model.index(2), PresenceListModel::PresenceRole).toString(),
-                 QStringLiteral("away"));
+            QStringLiteral("away"));
         QCOMPARE(model.data(model.index(3), PresenceListModel::PresenceTextRole).toString(),
-                 QStringLiteral("Offline"));
+            QStringLiteral("Offline"));
 
         // alice comes online: moves up; dave goes away: moves down.
         model.setPresence(QStringLiteral("alice"), Presence::Online);
         model.setPresence(QStringLiteral("dave"), Presence::Away);
-        QCOMPARE(users(model), (QStringList{QStringLiteral("alice"), QStringLiteral("Bob"),
-                                           QStringLiteral("carol"), QStringLiteral("dave")}));
+        QCOMPARE(users(model),
+            (QStringList { QStringLiteral("alice"), QStringLiteral("Bob"), QStringLiteral("carol"),
+                QStringLiteral("dave") }));
         QCOMPARE(model.presenceOf(QStringLiteral("dave")), Presence::Away);
         QCOMPARE(model.presenceNameOf(QStringLiteral("nobody")), QStringLiteral("offline"));
         QCOMPARE(model.onlineCount(), 4);
@@ -69,7 +71,7 @@ private slots:
 
     void presenceNamesRoundTrip()
     {
-        for (const Presence p : {Presence::Online, Presence::Away, Presence::Offline})
+        for (const Presence p : { Presence::Online, Presence::Away, Presence::Offline })
             QCOMPARE(PresenceListModel::presenceFromName(PresenceListModel::presenceName(p)), p);
         QCOMPARE(PresenceListModel::presenceFromName(QStringLiteral("garbage")), Presence::Offline);
     }
