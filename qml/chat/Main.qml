@@ -81,6 +81,8 @@ ApplicationWindow {
                     y: presenceButton.height
                     // GraphicsInfo is attached to items only; the button knows the backend.
                     Material.elevation: presenceButton.GraphicsInfo.api === GraphicsInfo.Software ? 0 : 8
+                    // Not the tool bar's white: the menu is drawn on a light background.
+                    Material.foreground: Material.color(Material.Grey, Material.Shade900)
                     MenuItem {
                         text: qsTr("Online")
                         onTriggered: window.controller.presence = "online"
