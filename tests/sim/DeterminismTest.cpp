@@ -38,7 +38,7 @@ private:
 void DeterminismTest::initTestCase()
 {
     const bool longRun = qEnvironmentVariableIntValue("SIM_LONG") == 1;
-    m_options.objects = longRun ? 3000 : 800;
+    m_options.objects = longRun ? 3000 : 600;
     m_options.avatars = 20;
     m_options.ticks = longRun ? 10000 : 150;
     m_options.seed = 2026;
