@@ -7,6 +7,7 @@
 #include <QCborArray>
 #include <QCoreApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QHostAddress>
 
 #include <cstdio>
@@ -260,6 +261,7 @@ QCborMap SimReplica::status() const
         QStringLiteral("lag"), qint64(raft.commitIndex - qMin(raft.commitIndex, view.index)));
     out.insert(QStringLiteral("tick"), qint64(view.tick));
     out.insert(QStringLiteral("tickTimeUs"), view.lastTickNs / 1000);
+    out.insert(QStringLiteral("commitLatencyUs"), m_commitLatencyUs); // last own proposal
     out.insert(QStringLiteral("hash"), hex(view.hash));
     out.insert(QStringLiteral("leader"), qint64(raft.leaderId));
     out.insert(QStringLiteral("leaderClient"), clientAddressOf(raft.leaderId));
@@ -374,8 +376,12 @@ void SimReplica::onTick()
     if (entry.actions.isEmpty())
         entry.actions = ActionBatch {}.encode();
     ++m_inFlight;
-    m_node.propose(entry.encode(), [this](const ProposeResult &result) {
+    QElapsedTimer proposed;
+    proposed.start();
+    m_node.propose(entry.encode(), [this, proposed](const ProposeResult &result) {
         --m_inFlight;
+        if (result.ok)
+            m_commitLatencyUs = proposed.nsecsElapsed() / 1000;
         // Still leader: try the actions again (a copy that commits after all is de-duplicated).
         // No longer leader: onRoleChanged dropped them and the clients resend elsewhere.
         if (!result.ok && m_node.status().role == RaftRole::Leader)

@@ -111,6 +111,7 @@ private:
     net::Server m_server;
     QTimer m_ticker;
     int m_inFlight = 0;
+    qint64 m_commitLatencyUs = 0;
     bool m_diverged = false;
     std::map<ActionKey, QPointer<net::Connection>> m_waiting; // acks owed
 };

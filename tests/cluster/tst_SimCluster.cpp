@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -115,6 +116,15 @@ public:
     const std::map<quint64, qint64> &acked() const { return m_acked; } // seq -> ack time (ms)
     size_t unacked() const { return m_unacked.size(); }
     quint64 duplicateAcks() const { return m_duplicateAcks; }
+    // Milliseconds from the first send to the ack, sorted.
+    std::vector<qint64> latencies() const
+    {
+        std::vector<qint64> out;
+        for (const auto &[seq, at] : m_acked)
+            out.push_back(at - m_sentAt.at(seq));
+        std::sort(out.begin(), out.end());
+        return out;
+    }
     qint64 now() const { return m_clock.elapsed(); }
     QString name(quint64 seq) const { return QStringLiteral("c%1-%2").arg(m_id).arg(seq); }
 
@@ -167,6 +177,7 @@ private:
             return;
         const quint64 seq = m_nextSeq++;
         m_unacked.insert(seq);
+        m_sentAt.emplace(seq, m_clock.elapsed());
         send(seq);
     }
 
@@ -198,6 +209,7 @@ private:
     quint64 m_nextSeq = 1;
     std::set<quint64> m_unacked;
     std::map<quint64, qint64> m_acked;
+    std::map<quint64, qint64> m_sentAt; // first send
     quint64 m_duplicateAcks = 0;
     QElapsedTimer m_clock { [] {
         QElapsedTimer t;
@@ -383,6 +395,10 @@ private slots:
             const auto reply = status(node);
             QVERIFY(reply);
             QCOMPARE(reply->value(QStringLiteral("divergences")).toInteger(), 0);
+            if (reply->value(QStringLiteral("role")).toString() == QLatin1String("leader"))
+                qInfo("sim cluster: leader's last commit latency %lld us, tick time %lld us",
+                    reply->value(QStringLiteral("commitLatencyUs")).toInteger(),
+                    reply->value(QStringLiteral("tickTimeUs")).toInteger());
             snapshotsRestored += reply->value(QStringLiteral("snapshotsRestored")).toInteger();
             common = qMin(common, quint64(reply->value(QStringLiteral("tick")).toInteger()));
         }
@@ -410,6 +426,11 @@ private slots:
         QVERIFY(snapshotsRestored > 0);
 
         std::sort(failoverMs.begin(), failoverMs.end());
+        const std::vector<qint64> latency = client.latencies();
+        qInfo("sim cluster: ack latency ms (send to ack, failovers included): p50 %lld p90 %lld "
+              "p99 %lld max %lld",
+            latency[latency.size() / 2], latency[latency.size() * 9 / 10],
+            latency[latency.size() * 99 / 100], latency.back());
         qInfo("sim cluster: %zu actions acknowledged, %llu duplicate acks, %d kills, kill to next "
               "ack ms: min %lld median %lld max %lld, common tick %llu, %d hashes compared, %lld "
               "snapshot restores",
