@@ -16,6 +16,7 @@
 
 #include "lauxlib.h"
 #include "ldebug.h"
+#include "ldo.h"
 #include "lfunc.h"
 #include "lgc.h"
 #include "lstate.h"
@@ -26,6 +27,8 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
+#include <string>
 
 namespace metatopia {
 
@@ -34,7 +37,7 @@ using namespace script;
 namespace {
 
 constexpr char Magic[4] = {'M', 'T', 'L', 'S'};
-constexpr std::uint32_t Version = 2;
+constexpr std::uint32_t Version = 3;
 
 enum class Kind : std::uint8_t {
     Table = 1,
@@ -159,6 +162,16 @@ public:
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
+        // Open upvalues point into a coroutine's stack; which one is found from the threads'
+        // lists (every thread not yet freed is on 'allgc'). Only used for look-ups, so the
+        // list's order (collector dependent) never reaches the bytes.
+        global_State *g = G(L);
+        for (GCObject *o = g->allgc; o != nullptr; o = o->next)
+            if (o->tt == LUA_VTHREAD)
+                for (UpVal *uv = gco2th(o)->openupval; uv != nullptr; uv = uv->u.open.next)
+                    m_openOwner.emplace(uv, gco2th(o));
+        for (UpVal *uv = g->mainthread->openupval; uv != nullptr; uv = uv->u.open.next)
+            m_openOwner.emplace(uv, g->mainthread);
     }
 
     QByteArray run()
@@ -330,10 +343,19 @@ private:
             w.u8(static_cast<std::uint8_t>(Kind::UpValue));
             w.u64(idOfObject(o));
             const bool open = uv->v != &uv->u.value;
-            if (open)
-                unsupported("a suspended coroutine (open upvalue)");
             w.u8(open ? 1 : 0);
-            value(w, uv->v);
+            if (!open) {
+                value(w, uv->v);
+                break;
+            }
+            // The value lives in its coroutine's stack: the thread's record places it.
+            const auto owner = m_openOwner.find(uv);
+            if (owner == m_openOwner.end() || owner->second == G(m_L)->mainthread) {
+                unsupported("an open upvalue outside a suspended coroutine");
+                w.u32(0);
+            } else {
+                w.u32(ref(obj2gco(owner->second)));
+            }
             break;
         }
         case LUA_VCCL: {
@@ -354,20 +376,8 @@ private:
             w.u8(static_cast<std::uint8_t>(Kind::Thread));
             w.u64(idOfObject(o));
             w.u32(builtin);
-            if (builtin == 0) {
-                unsupported("a coroutine");
-                w.u8(th->status);
-                const auto used = static_cast<std::uint32_t>(th->top - th->stack);
-                w.u32(used);
-                for (StkId p = th->stack; p < th->top; ++p)
-                    value(w, s2v(p));
-                for (CallInfo *ci = th->ci; ci != nullptr && ci != &th->base_ci; ci = ci->previous) {
-                    w.u32(static_cast<std::uint32_t>(ci->func - th->stack));
-                    if (isLua(ci))
-                        w.u32(static_cast<std::uint32_t>(
-                            ci->u.l.savedpc - ci_func(ci)->p->code));
-                }
-            }
+            if (builtin == 0)
+                thread(w, th);
             break;
         }
         default:
@@ -377,8 +387,73 @@ private:
         }
     }
 
+    // A coroutine: not started, finished, dead by an error, or suspended in coroutine.yield
+    // called from Lua. The stack up to its top, every frame above the base one (function slot,
+    // top, status bits, wanted results; for Lua frames the instruction index and extra
+    // arguments; the top frame is the C frame of the yield as lua_yield leaves it, whose
+    // yielded values resume's caller already moved away) and its open upvalues by level.
+    void thread(Writer &w, lua_State *th)
+    {
+        w.u8(th->status);
+        w.u32(th->nCcalls);
+        const auto used = static_cast<std::uint32_t>(th->top - th->stack);
+        w.u32(used);
+        for (StkId p = th->stack; p < th->top; ++p)
+            value(w, s2v(p));
+        if (th->tbclist != th->stack)
+            unsupported("a coroutine suspended with to-be-closed variables");
+        if (th->errfunc != 0)
+            unsupported("a coroutine suspended inside xpcall");
+        std::vector<CallInfo *> frames;
+        if (th->status == LUA_YIELD) {
+            for (CallInfo *ci = th->ci; ci != nullptr && ci != &th->base_ci; ci = ci->previous)
+                frames.push_back(ci);
+            std::reverse(frames.begin(), frames.end());
+            if (frames.empty() || isLua(frames.back()) || frames.back()->u.c.k != nullptr)
+                unsupported("a coroutine that yielded from a hook or across a C function");
+            for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+                if (!isLua(frames[i]) || (frames[i]->callstatus & CIST_HOOKED))
+                    unsupported("a coroutine that yielded across pcall or a C function");
+        } else if (th->status == LUA_OK && th->ci != &th->base_ci) {
+            unsupported("a running coroutine");
+        }
+        // A coroutine dead by an error keeps its frames, but nothing can run them again
+        // (coroutine.close only reads the stack): it is stored without them.
+        w.u32(static_cast<std::uint32_t>(frames.size()));
+        for (CallInfo *ci : frames) {
+            w.u32(static_cast<std::uint32_t>(ci->func - th->stack));
+            w.u32(static_cast<std::uint32_t>(ci->top - th->stack));
+            w.u32(ci->callstatus);
+            w.u32(static_cast<std::uint32_t>(static_cast<std::int32_t>(ci->nresults)));
+            if (isLua(ci)) {
+                if (!ttisLclosure(s2v(ci->func))) {
+                    unsupported("a coroutine frame without a Lua function");
+                    w.u32(0);
+                    w.u32(0);
+                    continue;
+                }
+                w.u32(static_cast<std::uint32_t>(ci->u.l.savedpc - ci_func(ci)->p->code));
+                w.u32(static_cast<std::uint32_t>(ci->u.l.nextraargs));
+            } else {
+                w.u32(static_cast<std::uint32_t>(ci->u2.nyield));
+            }
+        }
+        std::uint32_t open = 0;
+        for (UpVal *uv = th->openupval; uv != nullptr; uv = uv->u.open.next)
+            ++open;
+        w.u32(open);
+        for (UpVal *uv = th->openupval; uv != nullptr; uv = uv->u.open.next) {
+            const auto level = static_cast<std::uint32_t>(uplevel(uv) - th->stack);
+            if (level >= used || uv->tbc)
+                unsupported("a coroutine with an open upvalue above its top");
+            w.u32(ref(obj2gco(uv)));
+            w.u32(level);
+        }
+    }
+
     lua_State *m_L;
     const ScriptVm::Impl &m_impl;
+    std::map<const UpVal *, lua_State *> m_openOwner;
     std::map<const Proto *, ProtoPath> m_protos;
     std::map<const GCObject *, std::uint32_t> m_index;
     std::vector<GCObject *> m_order;
@@ -440,8 +515,116 @@ struct Record
     std::vector<std::uint32_t> path;
     std::vector<std::uint32_t> upvals;
     Encoded upvalue;
+    bool open = false;
+    std::uint32_t thread = 0; // an open upvalue's coroutine
+    // Coroutines
+    std::uint8_t status = 0;
+    std::uint32_t nCcalls = 0;
+    std::vector<Encoded> stack;
+    struct FrameRec
+    {
+        std::uint32_t func = 0, top = 0, callstatus = 0, pc = 0, extra = 0;
+        std::int32_t nresults = 0;
+    };
+    std::vector<FrameRec> frames;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> openUpvalues; // (record, level)
     GCObject *object = nullptr;
 };
+
+// Rebuilds a coroutine in the shape Lua leaves one (see lua_resume/lua_yield in ldo.c and
+// auxresume in lcorolib.c): a suspended one has its Lua frames and, on top, the C frame of
+// coroutine.yield whose func slot is the stack's last value; resuming pushes the values
+// given to resume above it and finishes that frame like any C call.
+template<typename Decode>
+std::optional<std::string> restoreThread(lua_State *L, Record &rec, std::vector<Record> &records,
+                                         std::vector<bool> &placed, Decode &decode)
+{
+    lua_State *th = gco2th(rec.object);
+    const auto used = static_cast<std::uint32_t>(rec.stack.size());
+    if (rec.status != LUA_OK && rec.status != LUA_YIELD && rec.status != LUA_ERRRUN
+        && rec.status != LUA_ERRMEM && rec.status != LUA_ERRERR)
+        return "corrupt script state (coroutine status)";
+    if ((rec.status == LUA_YIELD) == rec.frames.empty())
+        return "corrupt script state (coroutine frames)";
+    std::uint32_t needed = used;
+    for (const auto &f : rec.frames)
+        needed = std::max(needed, f.top);
+    // A Lua frame reaches at most its function's register count above the stored values.
+    if (needed > used + 256 || needed > LUAI_MAXSTACK - LUA_MINSTACK)
+        return "corrupt script state (coroutine stack size)";
+    const int size = std::max<int>(BASIC_STACK_SIZE, static_cast<int>(needed) + LUA_MINSTACK);
+    if (stacksize(th) < size && !luaD_reallocstack(th, size, 0))
+        return "not enough memory for a coroutine stack";
+    for (std::uint32_t i = 0; i < used; ++i)
+        decode(rec.stack[i], s2v(th->stack + i));
+    th->top = th->stack + used;
+    th->status = rec.status;
+    th->nCcalls = rec.nCcalls;
+    CallInfo *previous = &th->base_ci;
+    std::uint32_t floor = 1; // frames nest: each starts above the previous one's function
+    for (std::size_t i = 0; i < rec.frames.size(); ++i) {
+        const auto &f = rec.frames[i];
+        const bool last = i + 1 == rec.frames.size();
+        const bool isC = (f.callstatus & CIST_C) != 0;
+        if (isC != last || f.func < floor || f.func >= used || f.top < f.func || f.top > needed
+            || f.callstatus > 0xffff || f.nresults < -1 || f.nresults > 250)
+            return "corrupt script state (coroutine frame)";
+        th->ci = previous;
+        CallInfo *ci = previous->next != nullptr ? previous->next : luaE_extendCI(th);
+        ci->func = th->stack + f.func;
+        ci->top = th->stack + f.top;
+        ci->callstatus = static_cast<unsigned short>(f.callstatus);
+        ci->nresults = static_cast<short>(f.nresults);
+        if (isC) {
+            if (!ttislcf(s2v(ci->func)) && !ttisCclosure(s2v(ci->func)))
+                return "corrupt script state (coroutine yield frame)";
+            if (f.func + 1 != used || f.extra > 250)
+                return "corrupt script state (coroutine yield frame)";
+            ci->u.c.k = nullptr;
+            ci->u.c.old_errfunc = 0;
+            ci->u.c.ctx = 0;
+            ci->u2.nyield = static_cast<int>(f.extra);
+        } else {
+            if (!ttisLclosure(s2v(ci->func)))
+                return "corrupt script state (coroutine frame function)";
+            const Proto *p = clLvalue(s2v(ci->func))->p;
+            if (f.pc == 0 || f.pc > static_cast<std::uint32_t>(p->sizecode)
+                || f.top != f.func + 1 + static_cast<std::uint32_t>(p->maxstacksize)
+                || f.extra > used)
+                return "corrupt script state (coroutine frame position)";
+            ci->u.l.savedpc = p->code + f.pc;
+            ci->u.l.trap = 0;
+            ci->u.l.nextraargs = static_cast<int>(f.extra);
+        }
+        floor = f.func + 1;
+        previous = ci;
+    }
+    th->ci = previous;
+    // Open upvalues, highest level first as luaF_findupval keeps them.
+    UpVal **link = &th->openupval;
+    std::uint32_t above = used;
+    for (const auto &[ref, level] : rec.openUpvalues) {
+        if (ref == 0 || ref > records.size() || records[ref - 1].kind != Kind::UpValue
+            || !records[ref - 1].open || placed[ref - 1] || level >= above
+            || records[ref - 1].object == nullptr
+            || records[ref - 1].thread == 0 || records[records[ref - 1].thread - 1].object != rec.object)
+            return "corrupt script state (coroutine upvalue)";
+        placed[ref - 1] = true;
+        above = level;
+        UpVal *uv = gco2upv(records[ref - 1].object);
+        uv->v = s2v(th->stack + level);
+        uv->tbc = 0;
+        uv->u.open.previous = link;
+        *link = uv;
+        link = &uv->u.open.next;
+    }
+    *link = nullptr;
+    if (th->openupval != nullptr && th->twups == th) {
+        th->twups = G(L)->twups;
+        G(L)->twups = th;
+    }
+    return std::nullopt;
+}
 
 } // namespace
 
@@ -593,19 +776,59 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
         }
         case Kind::UpValue:
             rec.id = r.u64();
-            if (r.u8() != 0)
-                return fail("cannot restore a suspended coroutine (not supported yet)");
-            rec.upvalue = readValue(r);
+            rec.open = r.u8() != 0;
+            if (rec.open)
+                rec.thread = r.u32();
+            else
+                rec.upvalue = readValue(r);
             break;
         case Kind::CClosure:
-        case Kind::Thread:
             rec.id = r.u64();
             rec.builtin = r.u32();
             if (rec.builtin == 0)
-                return fail(rec.kind == Kind::Thread
-                                ? "cannot restore a coroutine (not supported yet)"
-                                : "cannot restore a C closure made at run time (not supported yet)");
+                return fail("cannot restore a C closure made at run time (an iterator or a coroutine.wrap "
+                            "function; not supported yet)");
             break;
+        case Kind::Thread: {
+            rec.id = r.u64();
+            rec.builtin = r.u32();
+            if (rec.builtin != 0)
+                break;
+            rec.status = r.u8();
+            rec.nCcalls = r.u32();
+            const std::uint32_t used = r.u32();
+            if (!r.ok() || used == 0 || used > static_cast<std::uint32_t>(bytes.size())
+                || used > LUAI_MAXSTACK)
+                return fail("corrupt script state (coroutine stack)");
+            for (std::uint32_t k = 0; k < used && r.ok(); ++k)
+                rec.stack.push_back(readValue(r));
+            const std::uint32_t nframes = r.u32();
+            if (!r.ok() || nframes > used)
+                return fail("corrupt script state (coroutine frames)");
+            for (std::uint32_t k = 0; k < nframes && r.ok(); ++k) {
+                Record::FrameRec f;
+                f.func = r.u32();
+                f.top = r.u32();
+                f.callstatus = r.u32();
+                f.nresults = static_cast<std::int32_t>(r.u32());
+                if (f.callstatus & CIST_C) {
+                    f.extra = r.u32();
+                } else {
+                    f.pc = r.u32();
+                    f.extra = r.u32();
+                }
+                rec.frames.push_back(f);
+            }
+            const std::uint32_t nopen = r.u32();
+            if (!r.ok() || nopen > used)
+                return fail("corrupt script state (coroutine upvalues)");
+            for (std::uint32_t k = 0; k < nopen && r.ok(); ++k) {
+                const std::uint32_t uv = r.u32();
+                const std::uint32_t level = r.u32();
+                rec.openUpvalues.emplace_back(uv, level);
+            }
+            break;
+        }
         default:
             return fail("cannot restore this object (userdata or unknown kind)");
         }
@@ -690,8 +913,17 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
             rec.object = o;
             break;
         }
-        case Kind::CClosure:
-        case Kind::Thread: {
+        case Kind::Thread:
+            if (rec.builtin == 0) {
+                lua_State *th = lua_newthread(L);
+                lua_pop(L, 1);
+                rec.object = obj2gco(th);
+                if (d.arena.contains(th))
+                    LuaArena::idOf(th) = rec.id; // its identity sits in the extra space
+                break;
+            }
+            [[fallthrough]];
+        case Kind::CClosure: {
             const TValue *b = builtinOf(rec.builtin);
             if (b == nullptr || !iscollectable(b))
                 return fail("unknown library object");
@@ -799,10 +1031,22 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
                 }
             }
         } else if (rec.kind == Kind::UpValue) {
-            UpVal *uv = gco2upv(rec.object);
-            decode(rec.upvalue, uv->v);
+            if (!rec.open)
+                decode(rec.upvalue, gco2upv(rec.object)->v);
         }
     }
+    // Coroutines after the closures (their frames need the prototypes), and their open
+    // upvalues with them.
+    std::vector<bool> placed(records.size(), false);
+    for (Record &rec : records) {
+        if (rec.kind != Kind::Thread || rec.builtin != 0)
+            continue;
+        if (auto problem = restoreThread(L, rec, records, placed, decode))
+            return fail(*problem);
+    }
+    for (std::size_t i = 0; i < records.size(); ++i)
+        if (records[i].kind == Kind::UpValue && records[i].open && !placed[i])
+            return fail("corrupt script state (open upvalue without its coroutine)");
     if (bad)
         return fail("corrupt script state (references)");
     TValue reg;
