@@ -3,8 +3,8 @@
 #pragma once
 
 // Codec: the one canonical byte form of sim state. The same bytes feed the state hash and the
-// snapshot file, so "equal hash" and "equal snapshot" mean the same thing. Little-endian fixed-width
-// integers, length-prefixed strings; no padding, no addresses, no floating point.
+// snapshot file, so "equal hash" and "equal snapshot" mean the same thing. Little-endian
+// fixed-width integers, length-prefixed strings; no padding, no addresses, no floating point.
 
 #include "core/Fixed.h"
 
@@ -58,8 +58,7 @@ class Reader
 public:
     explicit Reader(std::string_view bytes)
         : m_bytes(bytes)
-    {
-    }
+    { }
 
     std::uint8_t u8()
     {

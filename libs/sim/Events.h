@@ -13,7 +13,15 @@
 
 namespace metatopia::sim {
 
-enum class EventKind : std::uint8_t { Touch, Listen, Message, Timer, Collision, ObjectRez };
+enum class EventKind : std::uint8_t
+{
+    Touch,
+    Listen,
+    Message,
+    Timer,
+    Collision,
+    ObjectRez
+};
 // The Lua handler each kind calls: on_touch, on_listen, on_message, on_timer, on_collision,
 // on_object_rez.
 const char *handlerName(EventKind kind);
@@ -24,7 +32,7 @@ struct Emission
 {
     std::uint64_t id = 0; // unique per tick, derived from content, never from arrival
     EventKind kind = EventKind::Touch;
-    ObjectId target = 0;      // all kinds but Listen
+    ObjectId target = 0; // all kinds but Listen
     std::uint64_t source = 0; // speaker or sender: a listener never hears itself
     std::int64_t channel = 0;
     ChatRange range = ChatRange::Say;

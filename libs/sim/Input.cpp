@@ -117,7 +117,7 @@ InputAction decodeAction(Reader &in)
         return a;
     }
     case 1:
-        return AvatarLeave{in.u64()};
+        return AvatarLeave { in.u64() };
     case 2: {
         AvatarMove a;
         a.avatar = in.u64();
@@ -220,14 +220,13 @@ TickBatch TickBatch::decode(std::string_view bytes)
 
 LocalInputQueue::LocalInputQueue(std::uint64_t baseSeed)
     : m_baseSeed(baseSeed)
-{
-}
+{ }
 
 std::uint64_t LocalInputQueue::push(InputAction action)
 {
     std::lock_guard lock(m_mutex);
     const std::uint64_t id = m_nextId++;
-    m_pending.push_back(Input{id, std::move(action)});
+    m_pending.push_back(Input { id, std::move(action) });
     return id;
 }
 

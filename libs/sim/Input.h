@@ -90,7 +90,7 @@ struct EditScript
 };
 
 using InputAction = std::variant<AvatarEnter, AvatarLeave, AvatarMove, AvatarChat, Touch, Collision,
-                                 PhysicsTransform, CreateObject, DeleteObject, EditScript>;
+    PhysicsTransform, CreateObject, DeleteObject, EditScript>;
 
 struct Input
 {

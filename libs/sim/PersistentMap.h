@@ -19,8 +19,7 @@
 
 namespace metatopia::sim {
 
-template<typename V>
-class PersistentMap
+template<typename V> class PersistentMap
 {
 public:
     using Key = std::uint64_t;
@@ -47,8 +46,7 @@ public:
 
     // Visits the entries in ascending key order. fn(Key, const V &) returns void, or bool
     // where false stops the walk.
-    template<typename Fn>
-    void forEach(Fn &&fn) const
+    template<typename Fn> void forEach(Fn &&fn) const
     {
         if (m_root)
             walk(m_root.get(), m_shift, 0, fn);
@@ -82,9 +80,9 @@ public:
     }
     PersistentMap with(Key key, ValuePtr value) const
     {
-        return withChanges({Change{key, std::move(value)}});
+        return withChanges({ Change { key, std::move(value) } });
     }
-    PersistentMap without(Key key) const { return withChanges({Change{key, ValuePtr()}}); }
+    PersistentMap without(Key key) const { return withChanges({ Change { key, ValuePtr() } }); }
 
     // Two maps share a root when nothing changed between them: a cheap "unchanged" test.
     bool sharesRootWith(const PersistentMap &other) const noexcept
@@ -98,8 +96,8 @@ private:
     static constexpr Key Mask = Width - 1;
     static constexpr int MaxShift = 60; // 13 levels cover 65 bits
 
-    // Inner nodes keep child nodes in entries, leaves (shift 0) keep the values themselves; both are
-    // erased to shared_ptr<const void> so one node type serves all levels.
+    // Inner nodes keep child nodes in entries, leaves (shift 0) keep the values themselves; both
+    // are erased to shared_ptr<const void> so one node type serves all levels.
     struct Node
     {
         std::array<std::shared_ptr<const void>, Width> entries;
@@ -121,8 +119,7 @@ private:
         return slot ? &slot : nullptr;
     }
 
-    template<typename Fn>
-    static bool walk(const Node *node, int shift, Key prefix, Fn &fn)
+    template<typename Fn> static bool walk(const Node *node, int shift, Key prefix, Fn &fn)
     {
         for (int i = 0; i < Width; ++i) {
             const auto &slot = node->entries[i];
@@ -145,8 +142,7 @@ private:
     }
 
     static std::shared_ptr<const Node> apply(const std::shared_ptr<const Node> &node, int shift,
-                                             const Change *begin, const Change *end,
-                                             std::ptrdiff_t &delta)
+        const Change *begin, const Change *end, std::ptrdiff_t &delta)
     {
         auto copy = node ? std::make_shared<Node>(*node) : std::make_shared<Node>();
         const Change *it = begin;
@@ -171,8 +167,8 @@ private:
                     --delta;
                 }
             } else {
-                auto child = apply(std::static_pointer_cast<const Node>(slot), shift - Bits, it,
-                                   groupEnd, delta);
+                auto child = apply(
+                    std::static_pointer_cast<const Node>(slot), shift - Bits, it, groupEnd, delta);
                 slot = std::move(child);
             }
             const bool isUsed = static_cast<bool>(slot);

@@ -17,11 +17,42 @@ constexpr std::size_t MaxMessageBytes = 4096;
 const Fixed MaxSensorRange = Fixed::fromInt(96);
 const Fixed MaxRezDistance = Fixed::fromInt(10);
 
-enum class Fn {
-    Id, Owner, Parent, Name, SetName, GetPosition, SetPosition, GetRotation, SetRotation, GetScale,
-    SetScale, GetColour, SetColour, GetText, SetText, Say, Shout, Whisper, RegionSay, Listen,
-    Unlisten, SetTimer, Tick, TickRate, Message, Rez, Derez, Sensor, KvGet, KvSet, KvKeys,
-    ObjectInfo, ScriptSource, Print,
+enum class Fn
+{
+    Id,
+    Owner,
+    Parent,
+    Name,
+    SetName,
+    GetPosition,
+    SetPosition,
+    GetRotation,
+    SetRotation,
+    GetScale,
+    SetScale,
+    GetColour,
+    SetColour,
+    GetText,
+    SetText,
+    Say,
+    Shout,
+    Whisper,
+    RegionSay,
+    Listen,
+    Unlisten,
+    SetTimer,
+    Tick,
+    TickRate,
+    Message,
+    Rez,
+    Derez,
+    Sensor,
+    KvGet,
+    KvSet,
+    KvKeys,
+    ObjectInfo,
+    ScriptSource,
+    Print,
 };
 
 struct HostFunction
@@ -32,45 +63,45 @@ struct HostFunction
 
 // Sorted by name for binary search.
 constexpr HostFunction Functions[] = {
-    {"derez", Fn::Derez},
-    {"get_colour", Fn::GetColour},
-    {"get_position", Fn::GetPosition},
-    {"get_rotation", Fn::GetRotation},
-    {"get_scale", Fn::GetScale},
-    {"get_text", Fn::GetText},
-    {"id", Fn::Id},
-    {"kv_get", Fn::KvGet},
-    {"kv_keys", Fn::KvKeys},
-    {"kv_set", Fn::KvSet},
-    {"listen", Fn::Listen},
-    {"message", Fn::Message},
-    {"name", Fn::Name},
-    {"object_info", Fn::ObjectInfo},
-    {"owner", Fn::Owner},
-    {"parent", Fn::Parent},
-    {"print", Fn::Print},
-    {"region_say", Fn::RegionSay},
-    {"rez", Fn::Rez},
-    {"say", Fn::Say},
-    {"script_source", Fn::ScriptSource},
-    {"sensor", Fn::Sensor},
-    {"set_colour", Fn::SetColour},
-    {"set_name", Fn::SetName},
-    {"set_position", Fn::SetPosition},
-    {"set_rotation", Fn::SetRotation},
-    {"set_scale", Fn::SetScale},
-    {"set_text", Fn::SetText},
-    {"set_timer", Fn::SetTimer},
-    {"shout", Fn::Shout},
-    {"tick", Fn::Tick},
-    {"tick_rate", Fn::TickRate},
-    {"unlisten", Fn::Unlisten},
-    {"whisper", Fn::Whisper},
+    { "derez", Fn::Derez },
+    { "get_colour", Fn::GetColour },
+    { "get_position", Fn::GetPosition },
+    { "get_rotation", Fn::GetRotation },
+    { "get_scale", Fn::GetScale },
+    { "get_text", Fn::GetText },
+    { "id", Fn::Id },
+    { "kv_get", Fn::KvGet },
+    { "kv_keys", Fn::KvKeys },
+    { "kv_set", Fn::KvSet },
+    { "listen", Fn::Listen },
+    { "message", Fn::Message },
+    { "name", Fn::Name },
+    { "object_info", Fn::ObjectInfo },
+    { "owner", Fn::Owner },
+    { "parent", Fn::Parent },
+    { "print", Fn::Print },
+    { "region_say", Fn::RegionSay },
+    { "rez", Fn::Rez },
+    { "say", Fn::Say },
+    { "script_source", Fn::ScriptSource },
+    { "sensor", Fn::Sensor },
+    { "set_colour", Fn::SetColour },
+    { "set_name", Fn::SetName },
+    { "set_position", Fn::SetPosition },
+    { "set_rotation", Fn::SetRotation },
+    { "set_scale", Fn::SetScale },
+    { "set_text", Fn::SetText },
+    { "set_timer", Fn::SetTimer },
+    { "shout", Fn::Shout },
+    { "tick", Fn::Tick },
+    { "tick_rate", Fn::TickRate },
+    { "unlisten", Fn::Unlisten },
+    { "whisper", Fn::Whisper },
 };
 
 [[noreturn]] void fail(std::string_view function, std::string_view message)
 {
-    throw ScriptError{std::string(function) + ": " + std::string(message)};
+    throw ScriptError { std::string(function) + ": " + std::string(message) };
 }
 
 const ScriptValue &arg(std::string_view, std::span<const ScriptValue> args, std::size_t i)
@@ -96,7 +127,7 @@ Fixed numberArg(std::string_view function, std::span<const ScriptValue> args, st
 }
 
 std::string stringArg(std::string_view function, std::span<const ScriptValue> args, std::size_t i,
-                      std::size_t maxBytes)
+    std::size_t maxBytes)
 {
     const std::string *s = toStr(arg(function, args, i));
     if (!s)
@@ -140,15 +171,14 @@ FQuat quatArg(std::string_view function, const ScriptValue &value)
 
 ScriptValue vecValue(const FVec3 &v)
 {
-    return makeRecord({{"x", ScriptValue(v.x)}, {"y", ScriptValue(v.y)}, {"z", ScriptValue(v.z)}});
+    return makeRecord(
+        { { "x", ScriptValue(v.x) }, { "y", ScriptValue(v.y) }, { "z", ScriptValue(v.z) } });
 }
 
 ScriptValue quatValue(const FQuat &q)
 {
-    return makeRecord({{"x", ScriptValue(q.x)},
-                       {"y", ScriptValue(q.y)},
-                       {"z", ScriptValue(q.z)},
-                       {"w", ScriptValue(q.w)}});
+    return makeRecord({ { "x", ScriptValue(q.x) }, { "y", ScriptValue(q.y) },
+        { "z", ScriptValue(q.z) }, { "w", ScriptValue(q.w) } });
 }
 
 ScriptValue idValue(std::uint64_t id)
@@ -178,14 +208,13 @@ const std::vector<std::string> &ScriptContext::hostFunctions()
 }
 
 ScriptContext::ScriptContext(const WorldState &world, const SpatialIndex &near, const Object &self,
-                             std::uint64_t tick, std::uint64_t seed)
+    std::uint64_t tick, std::uint64_t seed)
     : m_world(world)
     , m_near(near)
     , m_self(self)
     , m_tick(tick)
     , m_seed(seed)
-{
-}
+{ }
 
 Object &ScriptContext::writable()
 {
@@ -195,8 +224,8 @@ Object &ScriptContext::writable()
 }
 
 void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
-                        const std::vector<const Emission *> &events, const ScriptLimits &limits,
-                        bool hashVm, ScriptOutput &out)
+    const std::vector<const Emission *> &events, const ScriptLimits &limits, bool hashVm,
+    ScriptOutput &out)
 {
     m_out = &out;
     if (load) {
@@ -225,7 +254,7 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
     if (vm && !vm->suspended()) {
         // A handler found once in a run is not looked up again for the next events of its kind
         // (a handler removed meanwhile makes call() fail without suspending: skipped below).
-        std::array<bool, 6> found{};
+        std::array<bool, 6> found {};
         for (const Emission *event : events) {
             const char *handler = handlerName(event->kind);
             bool &known = found[static_cast<std::size_t>(event->kind)];
@@ -275,8 +304,8 @@ void ScriptContext::queueEvent(Emission e)
 void ScriptContext::say(ChatRange range, std::span<const ScriptValue> args)
 {
     const std::string_view function = range == ChatRange::Whisper ? "whisper"
-                                      : range == ChatRange::Say   ? "say"
-                                      : range == ChatRange::Shout ? "shout"
+        : range == ChatRange::Say                                 ? "say"
+        : range == ChatRange::Shout                               ? "shout"
                                                                   : "region_say";
     const std::int64_t channel = intArg(function, args, 0);
     std::string text = stringArg(function, args, 1, m_world.region.limits.maxTextBytes);
@@ -285,25 +314,24 @@ void ScriptContext::say(ChatRange range, std::span<const ScriptValue> args)
         ++m_out->droppedOut;
         return;
     }
-    m_out->chat.push_back(ChatLine{self.id, false, self.name, channel, range, self.position, text});
+    m_out->chat.push_back(
+        ChatLine { self.id, false, self.name, channel, range, self.position, text });
     Emission e;
     e.kind = EventKind::Listen;
     e.source = self.id;
     e.channel = channel;
     e.range = range;
     e.origin = self.position;
-    e.args = {ScriptValue(channel), idValue(self.id), ScriptValue(self.name),
-              ScriptValue(std::move(text))};
+    e.args = { ScriptValue(channel), idValue(self.id), ScriptValue(self.name),
+        ScriptValue(std::move(text)) };
     queueEvent(std::move(e));
 }
 
-std::vector<ScriptValue> ScriptContext::call(std::string_view function,
-                                             std::span<const ScriptValue> args)
+std::vector<ScriptValue> ScriptContext::call(
+    std::string_view function, std::span<const ScriptValue> args)
 {
     const auto *found = std::lower_bound(std::begin(Functions), std::end(Functions), function,
-                                         [](const HostFunction &f, std::string_view name) {
-                                             return f.name < name;
-                                         });
+        [](const HostFunction &f, std::string_view name) { return f.name < name; });
     if (found == std::end(Functions) || found->name != function)
         fail(function, "no such function");
     const RegionLimits &limits = m_world.region.limits;
@@ -311,29 +339,29 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
 
     switch (found->fn) {
     case Fn::Id:
-        return {idValue(self.id)};
+        return { idValue(self.id) };
     case Fn::Owner:
-        return {idValue(self.owner)};
+        return { idValue(self.owner) };
     case Fn::Parent:
-        return {idValue(self.parent)};
+        return { idValue(self.parent) };
     case Fn::Name:
-        return {ScriptValue(self.name)};
+        return { ScriptValue(self.name) };
     case Fn::SetName:
         writable().name = stringArg(function, args, 0, limits.maxTextBytes);
         return {};
     case Fn::GetPosition:
-        return {vecValue(self.position)};
+        return { vecValue(self.position) };
     case Fn::SetPosition:
-        writable().position = clampToRegion(vecArg(function, arg(function, args, 0)),
-                                            m_world.region);
+        writable().position
+            = clampToRegion(vecArg(function, arg(function, args, 0)), m_world.region);
         return {};
     case Fn::GetRotation:
-        return {quatValue(self.rotation)};
+        return { quatValue(self.rotation) };
     case Fn::SetRotation:
         writable().rotation = quatArg(function, arg(function, args, 0));
         return {};
     case Fn::GetScale:
-        return {vecValue(self.scale)};
+        return { vecValue(self.scale) };
     case Fn::SetScale: {
         FVec3 scale = vecArg(function, arg(function, args, 0));
         const Fixed small = Fixed::fromRatio(1, 100);
@@ -345,10 +373,10 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         return {};
     }
     case Fn::GetColour:
-        return {ScriptValue(std::int64_t(self.colour >> 24)),
-                ScriptValue(std::int64_t((self.colour >> 16) & 0xff)),
-                ScriptValue(std::int64_t((self.colour >> 8) & 0xff)),
-                ScriptValue(std::int64_t(self.colour & 0xff))};
+        return { ScriptValue(std::int64_t(self.colour >> 24)),
+            ScriptValue(std::int64_t((self.colour >> 16) & 0xff)),
+            ScriptValue(std::int64_t((self.colour >> 8) & 0xff)),
+            ScriptValue(std::int64_t(self.colour & 0xff)) };
     case Fn::SetColour: {
         std::uint32_t rgba = 0;
         for (std::size_t i = 0; i < 4; ++i) {
@@ -361,7 +389,7 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         return {};
     }
     case Fn::GetText:
-        return {ScriptValue(self.text)};
+        return { ScriptValue(self.text) };
     case Fn::SetText:
         writable().text = stringArg(function, args, 0, limits.maxTextBytes);
         return {};
@@ -383,8 +411,8 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         auto it = std::lower_bound(channels.begin(), channels.end(), channel);
         if (it == channels.end() || *it != channel) {
             if (channels.size() >= limits.maxListensPerScript)
-                fail(function, "too many listens (max " + std::to_string(limits.maxListensPerScript)
-                                   + ")");
+                fail(function,
+                    "too many listens (max " + std::to_string(limits.maxListensPerScript) + ")");
             channels.insert(it, channel);
         }
         return {};
@@ -411,9 +439,9 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         return {};
     }
     case Fn::Tick:
-        return {ScriptValue(static_cast<std::int64_t>(m_tick))};
+        return { ScriptValue(static_cast<std::int64_t>(m_tick)) };
     case Fn::TickRate:
-        return {ScriptValue(static_cast<std::int64_t>(m_world.region.tickRate))};
+        return { ScriptValue(static_cast<std::int64_t>(m_world.region.tickRate)) };
     case Fn::Message: {
         const auto target = static_cast<ObjectId>(intArg(function, args, 0));
         const ScriptValue &value = arg(function, args, 1);
@@ -423,7 +451,7 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         e.kind = EventKind::Message;
         e.target = target;
         e.source = self.id;
-        e.args = {idValue(self.id), value};
+        e.args = { idValue(self.id), value };
         queueEvent(std::move(e));
         return {};
     }
@@ -435,7 +463,7 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         rez.parent = self.id;
         rez.position = self.position;
         rez.rotation = FQuat::identity();
-        rez.scale = FVec3{Fixed::one(), Fixed::one(), Fixed::one()};
+        rez.scale = FVec3 { Fixed::one(), Fixed::one(), Fixed::one() };
         if (const ScriptValue *v = field(spec, "name"); v && !isNil(*v))
             rez.name = stringArg(function, std::span(v, 1), 0, limits.maxTextBytes);
         if (const ScriptValue *v = field(spec, "position"); v && !isNil(*v))
@@ -460,11 +488,11 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         const auto target = static_cast<ObjectId>(intArg(function, args, 0));
         const Object *object = m_world.objects.find(target);
         if (!object)
-            return {ScriptValue(false)};
+            return { ScriptValue(false) };
         if (target != self.id && object->parent != self.id)
             fail(function, "only the object itself or objects it rezzed can be derezzed");
         m_out->derez.push_back(target);
-        return {ScriptValue(true)};
+        return { ScriptValue(true) };
     }
     case Fn::Sensor: {
         Fixed range = numberArg(function, args, 0);
@@ -478,13 +506,13 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         std::vector<Hit> hits;
         m_near.forEachWithin(self.position, range, [&](const SpatialIndex::Entry &entry) {
             if (entry.id != self.id)
-                hits.push_back(
-                    Hit{SpatialIndex::distanceSquared(entry.position, self.position), entry.id, false});
+                hits.push_back(Hit { SpatialIndex::distanceSquared(entry.position, self.position),
+                    entry.id, false });
         });
         m_world.avatars.forEach([&](AvatarId id, const Avatar &avatar) {
             if (SpatialIndex::withinDistance(avatar.position, self.position, range))
-                hits.push_back(Hit{SpatialIndex::distanceSquared(avatar.position, self.position), id,
-                                   true});
+                hits.push_back(Hit {
+                    SpatialIndex::distanceSquared(avatar.position, self.position), id, true });
         });
         std::sort(hits.begin(), hits.end(), [](const Hit &a, const Hit &b) {
             if (a.distance != b.distance)
@@ -499,26 +527,24 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         for (const Hit &hit : hits) {
             if (hit.avatar) {
                 const Avatar *a = m_world.avatars.find(hit.id);
-                list.push_back(makeRecord({{"id", idValue(hit.id)},
-                                           {"kind", ScriptValue(std::string("avatar"))},
-                                           {"name", ScriptValue(a->name)},
-                                           {"position", vecValue(a->position)}}));
+                list.push_back(makeRecord(
+                    { { "id", idValue(hit.id) }, { "kind", ScriptValue(std::string("avatar")) },
+                        { "name", ScriptValue(a->name) }, { "position", vecValue(a->position) } }));
             } else {
                 const Object *o = m_world.objects.find(hit.id);
-                list.push_back(makeRecord({{"id", idValue(hit.id)},
-                                           {"kind", ScriptValue(std::string("object"))},
-                                           {"name", ScriptValue(o->name)},
-                                           {"position", vecValue(o->position)}}));
+                list.push_back(makeRecord(
+                    { { "id", idValue(hit.id) }, { "kind", ScriptValue(std::string("object")) },
+                        { "name", ScriptValue(o->name) }, { "position", vecValue(o->position) } }));
             }
         }
-        return {makeList(std::move(list))};
+        return { makeList(std::move(list)) };
     }
     case Fn::KvGet: {
         const std::string key = stringArg(function, args, 0, limits.maxTextBytes);
         auto it = self.storage.find(key);
         if (it == self.storage.end())
-            return {ScriptValue()};
-        return {storedToScript(it->second)};
+            return { ScriptValue() };
+        return { storedToScript(it->second) };
     }
     case Fn::KvSet: {
         const std::string key = stringArg(function, args, 0, limits.maxTextBytes);
@@ -545,20 +571,17 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         std::vector<ScriptValue> keys;
         for (const auto &[key, value] : self.storage)
             keys.emplace_back(key);
-        return {makeList(std::move(keys))};
+        return { makeList(std::move(keys)) };
     }
     case Fn::ObjectInfo: {
         const auto target = static_cast<ObjectId>(intArg(function, args, 0));
         const Object *o = target == self.id ? &self : m_world.objects.find(target);
         if (!o)
-            return {ScriptValue()};
-        return {makeRecord({{"id", idValue(o->id)},
-                            {"name", ScriptValue(o->name)},
-                            {"owner", idValue(o->owner)},
-                            {"parent", idValue(o->parent)},
-                            {"position", vecValue(o->position)},
-                            {"text", ScriptValue(o->text)},
-                            {"scripted", ScriptValue(o->script != nullptr)}})};
+            return { ScriptValue() };
+        return { makeRecord({ { "id", idValue(o->id) }, { "name", ScriptValue(o->name) },
+            { "owner", idValue(o->owner) }, { "parent", idValue(o->parent) },
+            { "position", vecValue(o->position) }, { "text", ScriptValue(o->text) },
+            { "scripted", ScriptValue(o->script != nullptr) } }) };
     }
     case Fn::Print: {
         // Debug output: reported with the tick's chat on the debug channel, not part of the
@@ -567,8 +590,8 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         std::string text = line ? *line : std::string();
         if (text.size() > limits.maxTextBytes)
             text.resize(limits.maxTextBytes);
-        m_out->chat.push_back(
-            ChatLine{self.id, false, self.name, DebugChannel, ChatRange::Region, self.position, std::move(text)});
+        m_out->chat.push_back(ChatLine { self.id, false, self.name, DebugChannel, ChatRange::Region,
+            self.position, std::move(text) });
         return {};
     }
     case Fn::ScriptSource: {
@@ -576,8 +599,8 @@ std::vector<ScriptValue> ScriptContext::call(std::string_view function,
         const auto target = static_cast<ObjectId>(intArg(function, args, 0));
         const Object *o = m_world.objects.find(target);
         if (!o || !o->script)
-            return {ScriptValue()};
-        return {ScriptValue(o->script->source)};
+            return { ScriptValue() };
+        return { ScriptValue(o->script->source) };
     }
     }
     fail(function, "no such function");

@@ -21,8 +21,8 @@ namespace metatopia::sim {
 struct ScriptOutput
 {
     std::unique_ptr<ScriptVm> newVm; // made by a load
-    std::optional<Object> self;      // own object, when written
-    std::vector<Emission> emitted;   // for tick n+1
+    std::optional<Object> self; // own object, when written
+    std::vector<Emission> emitted; // for tick n+1
     std::vector<ChatLine> chat;
     std::vector<RezRequest> rez;
     std::vector<ObjectId> derez;
@@ -38,15 +38,15 @@ class ScriptContext final : public ScriptHost
 {
 public:
     ScriptContext(const WorldState &world, const SpatialIndex &near, const Object &self,
-                  std::uint64_t tick, std::uint64_t seed);
+        std::uint64_t tick, std::uint64_t seed);
 
     // Loads the script when asked (a new VM), then delivers the events in order until the script
     // is suspended. Never throws: script failures end up in out.error.
     void run(ScriptVm *vm, bool load, bool refuseLoad, const std::vector<const Emission *> &events,
-             const ScriptLimits &limits, bool hashVm, ScriptOutput &out);
+        const ScriptLimits &limits, bool hashVm, ScriptOutput &out);
 
-    std::vector<ScriptValue> call(std::string_view function,
-                                  std::span<const ScriptValue> args) override;
+    std::vector<ScriptValue> call(
+        std::string_view function, std::span<const ScriptValue> args) override;
 
     // The Lua globals routed to call(), in the order given to ScriptVm::setHostFunctions.
     static const std::vector<std::string> &hostFunctions();

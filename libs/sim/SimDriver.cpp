@@ -35,7 +35,8 @@ void SimDriver::onTimer()
     }
     // Deadlines are counted from the start, so a slow tick does not shift all later ones.
     const auto period = std::chrono::nanoseconds(1000000000LL / m_engine.region().tickRate);
-    const auto deadline = m_origin + period * static_cast<std::int64_t>(m_engine.tick() + 1 - m_firstTick);
+    const auto deadline
+        = m_origin + period * static_cast<std::int64_t>(m_engine.tick() + 1 - m_firstTick);
     const auto now = std::chrono::steady_clock::now();
     if (deadline <= now) {
         ++m_late;

@@ -25,7 +25,7 @@ constexpr int SnapshotFormat = 1;
 
 QString connectionName()
 {
-    static std::atomic<int> counter{0};
+    static std::atomic<int> counter { 0 };
     return QStringLiteral("metatopia-sim-snapshot-%1").arg(counter.fetch_add(1));
 }
 
@@ -93,8 +93,8 @@ std::optional<std::string> TickEngine::saveSnapshot(const QString &path) const
     return SnapshotIo::save(*this, path);
 }
 
-std::unique_ptr<TickEngine> TickEngine::loadSnapshot(const QString &path, int threads,
-                                                     std::string *error)
+std::unique_ptr<TickEngine> TickEngine::loadSnapshot(
+    const QString &path, int threads, std::string *error)
 {
     return SnapshotIo::load(path, threads, error);
 }
@@ -109,12 +109,12 @@ std::optional<std::string> SnapshotIo::save(const TickEngine &engine, const QStr
         return "snapshot: " + connection.error();
     QSqlDatabase db = connection.db();
     QSqlQuery query(db);
-    for (const char *sql : {"CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-                            "CREATE TABLE objects (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
-                            "CREATE TABLE avatars (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
-                            "CREATE TABLE vms (id INTEGER PRIMARY KEY, data BLOB NOT NULL, hash TEXT NOT NULL, "
-                            "dirty INTEGER NOT NULL)",
-                            "CREATE TABLE pending (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)"}) {
+    for (const char *sql : { "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+             "CREATE TABLE objects (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+             "CREATE TABLE avatars (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+             "CREATE TABLE vms (id INTEGER PRIMARY KEY, data BLOB NOT NULL, hash TEXT NOT NULL, "
+             "dirty INTEGER NOT NULL)",
+             "CREATE TABLE pending (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)" }) {
         if (!query.exec(QString::fromLatin1(sql)))
             return queryError(query);
     }
@@ -130,11 +130,10 @@ std::optional<std::string> SnapshotIo::save(const TickEngine &engine, const QStr
     };
     Writer region;
     world.region.encode(region);
-    bool ok = putMeta("format", SnapshotFormat)
-              && putMeta("tick", QString::number(world.tick))
-              && putMeta("nextObjectId", QString::number(world.nextObjectId))
-              && putMeta("hash", QString::number(engine.m_hash))
-              && putMeta("region", toBlob(region.bytes()));
+    bool ok = putMeta("format", SnapshotFormat) && putMeta("tick", QString::number(world.tick))
+        && putMeta("nextObjectId", QString::number(world.nextObjectId))
+        && putMeta("hash", QString::number(engine.m_hash))
+        && putMeta("region", toBlob(region.bytes()));
     auto putRow = [&](const QString &sql, std::uint64_t key, const std::string &bytes) {
         query.prepare(sql);
         query.addBindValue(static_cast<qint64>(key));
@@ -156,8 +155,8 @@ std::optional<std::string> SnapshotIo::save(const TickEngine &engine, const QStr
         return ok;
     });
     // A VM's hash in the state may be older than the VM (staggered hashing): keep it as it is.
-    const QString vmSql =
-        QStringLiteral("INSERT INTO vms (id, data, hash, dirty) VALUES (?, ?, ?, ?)");
+    const QString vmSql
+        = QStringLiteral("INSERT INTO vms (id, data, hash, dirty) VALUES (?, ?, ?, ?)");
     for (const auto &[id, slot] : engine.m_scripts) {
         if (!ok)
             break;
@@ -204,7 +203,7 @@ std::unique_ptr<TickEngine> SnapshotIo::load(const QString &path, int threads, s
             return failWith(queryError(query));
         while (query.next())
             meta[query.value(0).toString().toStdString()] = query.value(1);
-        for (const char *key : {"format", "tick", "nextObjectId", "hash", "region"}) {
+        for (const char *key : { "format", "tick", "nextObjectId", "hash", "region" }) {
             if (!meta.count(key))
                 return failWith(std::string("snapshot: missing ") + key);
         }
@@ -267,7 +266,8 @@ std::unique_ptr<TickEngine> SnapshotIo::load(const QString &path, int threads, s
             std::string vmError;
             auto vm = ScriptVm::deserialize(query.value(1).toByteArray(), limits, &vmError);
             if (!vm)
-                return failWith("snapshot: script of object " + std::to_string(id) + ": " + vmError);
+                return failWith(
+                    "snapshot: script of object " + std::to_string(id) + ": " + vmError);
             bool hashOk = false;
             const std::uint64_t hash = query.value(2).toString().toULongLong(&hashOk);
             const bool dirty = query.value(3).toInt() != 0;
@@ -276,7 +276,7 @@ std::unique_ptr<TickEngine> SnapshotIo::load(const QString &path, int threads, s
             // A clean VM's recorded hash must be its state's hash: checks the VM bytes.
             if (!dirty && hash != 0 && hash != hashCombine(id, vm->stateHash()))
                 return failWith("snapshot: script of object " + std::to_string(id)
-                                + " does not match its hash");
+                    + " does not match its hash");
             TickEngine::ScriptSlot &slot = engine->m_scripts[id];
             slot.hash = hash;
             slot.dirty = dirty;
@@ -285,7 +285,7 @@ std::unique_ptr<TickEngine> SnapshotIo::load(const QString &path, int threads, s
             engine->m_vmHashSum += slot.hash;
             engine->m_scriptMemory += slot.memory;
             if (dirty)
-                engine->m_dirtyVms.insert({engine->hashSlotOf(id), id});
+                engine->m_dirtyVms.insert({ engine->hashSlotOf(id), id });
         }
         if (!query.exec(QStringLiteral("SELECT data FROM pending ORDER BY seq")))
             return failWith(queryError(query));

@@ -10,7 +10,8 @@ SpatialIndex::SpatialIndex(Fixed regionSize, Fixed cellSize)
     : m_regionSize(regionSize)
     , m_cellSize(cellSize)
 {
-    m_side = static_cast<int>(std::clamp<std::int64_t>((regionSize / cellSize).ceil().toInt(), 1, 1024));
+    m_side = static_cast<int>(
+        std::clamp<std::int64_t>((regionSize / cellSize).ceil().toInt(), 1, 1024));
     m_cells.resize(std::size_t(m_side) * std::size_t(m_side));
 }
 
@@ -25,21 +26,21 @@ int SpatialIndex::cellOf(Fixed coordinate) const noexcept
 void SpatialIndex::insert(std::uint64_t id, const FVec3 &position)
 {
     auto &cell = m_cells[std::size_t(cellOf(position.y) * m_side + cellOf(position.x))];
-    auto it = std::lower_bound(cell.begin(), cell.end(), id,
-                               [](const Entry &e, std::uint64_t key) { return e.id < key; });
+    auto it = std::lower_bound(
+        cell.begin(), cell.end(), id, [](const Entry &e, std::uint64_t key) { return e.id < key; });
     if (it != cell.end() && it->id == id) {
         it->position = position;
         return;
     }
-    cell.insert(it, Entry{id, position});
+    cell.insert(it, Entry { id, position });
     ++m_size;
 }
 
 void SpatialIndex::remove(std::uint64_t id, const FVec3 &position)
 {
     auto &cell = m_cells[std::size_t(cellOf(position.y) * m_side + cellOf(position.x))];
-    auto it = std::lower_bound(cell.begin(), cell.end(), id,
-                               [](const Entry &e, std::uint64_t key) { return e.id < key; });
+    auto it = std::lower_bound(
+        cell.begin(), cell.end(), id, [](const Entry &e, std::uint64_t key) { return e.id < key; });
     if (it != cell.end() && it->id == id) {
         cell.erase(it);
         --m_size;
@@ -56,7 +57,7 @@ void SpatialIndex::clear()
 Fixed SpatialIndex::distanceSquared(const FVec3 &a, const FVec3 &b)
 {
     Fixed sum = Fixed::zero();
-    for (Fixed d : {a.x - b.x, a.y - b.y, a.z - b.z}) {
+    for (Fixed d : { a.x - b.x, a.y - b.y, a.z - b.z }) {
         const auto square = Fixed::checkedMul(d, d);
         if (!square)
             return Fixed::max();

@@ -22,7 +22,8 @@ public:
         FVec3 position;
     };
 
-    explicit SpatialIndex(Fixed regionSize = Fixed::fromInt(256), Fixed cellSize = Fixed::fromInt(16));
+    explicit SpatialIndex(
+        Fixed regionSize = Fixed::fromInt(256), Fixed cellSize = Fixed::fromInt(16));
 
     void insert(std::uint64_t id, const FVec3 &position);
     void remove(std::uint64_t id, const FVec3 &position);
@@ -31,8 +32,7 @@ public:
 
     // Calls fn(const Entry &) for each entry with |position - centre| <= radius. Candidates are
     // visited cell by cell (rows of x, then y), each cell in id order.
-    template<typename Fn>
-    void forEachWithin(const FVec3 &centre, Fixed radius, Fn &&fn) const
+    template<typename Fn> void forEachWithin(const FVec3 &centre, Fixed radius, Fn &&fn) const
     {
         const int x0 = cellOf(centre.x - radius);
         const int x1 = cellOf(centre.x + radius);

@@ -25,8 +25,8 @@ constexpr std::uint64_t RezSalt = 0x4e2d0000u;
 
 std::int64_t nanosSince(std::chrono::steady_clock::time_point start)
 {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now()
-                                                                - start)
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now() - start)
         .count();
 }
 
@@ -201,8 +201,8 @@ const TickReport &TickEngine::step(const TickBatch &batch)
     stats.objects = static_cast<std::uint32_t>(m_world->objects.size());
     stats.avatars = static_cast<std::uint32_t>(m_world->avatars.size());
     stats.scripts = m_scriptCount;
-    stats.scriptsRun = static_cast<std::uint32_t>(
-        std::count_if(runs.begin(), runs.end(), [](const Run &r) { return r.load || !r.events.empty(); }));
+    stats.scriptsRun = static_cast<std::uint32_t>(std::count_if(
+        runs.begin(), runs.end(), [](const Run &r) { return r.load || !r.events.empty(); }));
     stats.scriptMemory = m_scriptMemory;
     return m_report;
 }
@@ -216,8 +216,8 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
     for (const Input &input : batch.inputs)
         order.push_back(&input);
     // By id, never by arrival; equal ids (a buggy source) keep their batch order.
-    std::stable_sort(order.begin(), order.end(),
-                     [](const Input *a, const Input *b) { return a->id < b->id; });
+    std::stable_sort(
+        order.begin(), order.end(), [](const Input *a, const Input *b) { return a->id < b->id; });
 
     Overlay objects;
     std::map<AvatarId, std::optional<Avatar>> avatars;
@@ -280,12 +280,12 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
                         e.range = a.range;
                         e.origin = speaker->position;
                         const std::string text = clampText(a.text);
-                        e.args = {ScriptValue(a.channel),
-                                  ScriptValue(static_cast<std::int64_t>(a.avatar)),
-                                  ScriptValue(speaker->name), ScriptValue(text)};
+                        e.args = { ScriptValue(a.channel),
+                            ScriptValue(static_cast<std::int64_t>(a.avatar)),
+                            ScriptValue(speaker->name), ScriptValue(text) };
                         emissions.push_back(std::move(e));
-                        m_report.chat.push_back(ChatLine{a.avatar, true, speaker->name, a.channel,
-                                                         a.range, speaker->position, text});
+                        m_report.chat.push_back(ChatLine { a.avatar, true, speaker->name, a.channel,
+                            a.range, speaker->position, text });
                     }
                 } else if constexpr (std::is_same_v<T, Touch>) {
                     const Avatar *avatar = avatarAt(a.avatar);
@@ -295,8 +295,8 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
                         e.kind = EventKind::Touch;
                         e.target = a.object;
                         e.source = a.avatar;
-                        e.args = {ScriptValue(static_cast<std::int64_t>(a.avatar)),
-                                  ScriptValue(avatar->name)};
+                        e.args = { ScriptValue(static_cast<std::int64_t>(a.avatar)),
+                            ScriptValue(avatar->name) };
                         emissions.push_back(std::move(e));
                     }
                 } else if constexpr (std::is_same_v<T, Collision>) {
@@ -306,7 +306,7 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
                         e.kind = EventKind::Collision;
                         e.target = a.object;
                         e.source = a.other;
-                        e.args = {ScriptValue(static_cast<std::int64_t>(a.other))};
+                        e.args = { ScriptValue(static_cast<std::int64_t>(a.other)) };
                         emissions.push_back(std::move(e));
                     }
                 } else if constexpr (std::is_same_v<T, PhysicsTransform>) {
@@ -351,7 +351,7 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
                     if (!object)
                         return;
                     const bool allowed = a.author == 0 || a.author == object->owner
-                                         || (object->permissions & PermissionModify);
+                        || (object->permissions & PermissionModify);
                     const bool adds = !object->script && !a.source.empty();
                     if (!allowed || a.source.size() > limits.maxSourceBytes
                         || (adds && liveScripts >= limits.maxScripts)) {
@@ -362,12 +362,11 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
                     std::uint32_t revision = 1;
                     if (object->script) {
                         history = object->script->history;
-                        history.push_back(ScriptRevision{object->script->revision, batch.tick,
-                                                         object->script->author,
-                                                         object->script->source});
+                        history.push_back(ScriptRevision { object->script->revision, batch.tick,
+                            object->script->author, object->script->source });
                         if (history.size() > limits.maxHistory)
-                            history.erase(history.begin(),
-                                          history.end() - std::ptrdiff_t(limits.maxHistory));
+                            history.erase(
+                                history.begin(), history.end() - std::ptrdiff_t(limits.maxHistory));
                         revision = object->script->revision + 1;
                     } else if (!a.source.empty()) {
                         ++liveScripts;
@@ -375,8 +374,8 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
                     if (a.source.empty() && object->script)
                         --liveScripts;
                     // An empty source removes the script but keeps its history readable.
-                    object->script = ScriptInfo::make(a.source, revision, a.author,
-                                                      std::move(history));
+                    object->script
+                        = ScriptInfo::make(a.source, revision, a.author, std::move(history));
                     if (a.source.empty() && object->script->history.empty())
                         object->script.reset();
                     object->status = ScriptStatus();
@@ -479,12 +478,12 @@ void TickEngine::indexObject(const Object *before, const Object *after)
     }
 
     if (auto it = m_timerKey.find(id); it != m_timerKey.end()) {
-        m_timers.erase({it->second, id});
+        m_timers.erase({ it->second, id });
         m_timerKey.erase(it);
     }
     if (after && runnable(*after) && after->status.timerInterval > 0) {
         const std::uint64_t key = nextTimerTick(after->status, m_timerBase);
-        m_timers.insert({key, id});
+        m_timers.insert({ key, id });
         m_timerKey[id] = key;
     }
 
@@ -502,7 +501,7 @@ void TickEngine::dropScript(ObjectId id)
     m_vmHashSum -= it->second.hash;
     m_scriptMemory -= it->second.memory;
     if (it->second.dirty)
-        m_dirtyVms.erase({hashSlotOf(id), id});
+        m_dirtyVms.erase({ hashSlotOf(id), id });
     m_scripts.erase(it);
 }
 
@@ -517,7 +516,8 @@ void TickEngine::rebuildIndices()
     m_timerBase = m_world->tick;
     // indexObject drops VMs of scripts that changed; none did, so keep the table aside.
     auto scripts = std::move(m_scripts);
-    m_world->objects.forEach([&](ObjectId, const Object &object) { indexObject(nullptr, &object); });
+    m_world->objects.forEach(
+        [&](ObjectId, const Object &object) { indexObject(nullptr, &object); });
     m_scripts = std::move(scripts);
 }
 
@@ -542,7 +542,7 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
         e.target = id;
         timers.push_back(std::move(e));
         const std::uint64_t next = due + static_cast<std::uint64_t>(object->status.timerInterval);
-        m_timers.insert({next, id});
+        m_timers.insert({ next, id });
         m_timerKey[id] = next;
     }
     m_timerBase = n;
@@ -555,7 +555,7 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
     };
     std::vector<Delivery> deliveries;
     auto deliver = [&](ObjectId target, const Emission &e) {
-        deliveries.push_back(Delivery{target, canonicalKey(batch.seed, target, e.id), &e});
+        deliveries.push_back(Delivery { target, canonicalKey(batch.seed, target, e.id), &e });
     };
     auto routeOne = [&](const Emission &e) {
         if (e.kind != EventKind::Listen) {
@@ -636,8 +636,8 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
         }
         if (run.droppedIn > 0) {
             m_report.stats.eventsDroppedIn += run.droppedIn;
-            m_report.problems.push_back(ScriptProblem{
-                id, "event queue overflow: dropped " + std::to_string(run.droppedIn) + " events"});
+            m_report.problems.push_back(ScriptProblem {
+                id, "event queue overflow: dropped " + std::to_string(run.droppedIn) + " events" });
         }
     }
     // VM hashing is staggered: this tick re-hashes the VMs of one slot, those that run now and
@@ -647,11 +647,11 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
     const std::size_t eventRuns = runs.size();
     for (Run &run : runs)
         run.hashVm = hashSlotOf(run.id) == slot;
-    for (auto it = m_dirtyVms.lower_bound({slot, 0}); it != m_dirtyVms.end() && it->first == slot; ++it) {
+    for (auto it = m_dirtyVms.lower_bound({ slot, 0 }); it != m_dirtyVms.end() && it->first == slot;
+         ++it) {
         const ObjectId id = it->second;
-        const bool running = std::binary_search(
-            runs.begin(), runs.begin() + std::ptrdiff_t(eventRuns), id,
-            [](const auto &a, const auto &b) {
+        const bool running = std::binary_search(runs.begin(),
+            runs.begin() + std::ptrdiff_t(eventRuns), id, [](const auto &a, const auto &b) {
                 if constexpr (std::is_same_v<std::decay_t<decltype(a)>, Run>)
                     return a.id < b;
                 else
@@ -721,23 +721,23 @@ void TickEngine::merge(std::vector<Run> &runs)
                 s.hash = hashCombine(run.id, out.vmHash);
                 m_vmHashSum += s.hash;
                 if (s.dirty)
-                    m_dirtyVms.erase({hashSlotOf(run.id), run.id});
+                    m_dirtyVms.erase({ hashSlotOf(run.id), run.id });
                 s.dirty = false;
             } else if (!s.dirty) {
                 s.dirty = true;
-                m_dirtyVms.insert({hashSlotOf(run.id), run.id});
+                m_dirtyVms.insert({ hashSlotOf(run.id), run.id });
             }
         }
         if (out.self)
             overlay[run.id] = std::move(*out.self);
         if (out.droppedOut > 0) {
             m_report.stats.eventsDroppedOut += out.droppedOut;
-            m_report.problems.push_back(ScriptProblem{
-                run.id, "too many queued events: dropped " + std::to_string(out.droppedOut)});
+            m_report.problems.push_back(ScriptProblem {
+                run.id, "too many queued events: dropped " + std::to_string(out.droppedOut) });
         }
         if (!out.error.empty()) {
             ++m_report.stats.scriptErrors;
-            m_report.problems.push_back(ScriptProblem{run.id, out.error});
+            m_report.problems.push_back(ScriptProblem { run.id, out.error });
         }
         if (out.loadRefused)
             ++m_report.stats.refused;
@@ -747,7 +747,8 @@ void TickEngine::merge(std::vector<Run> &runs)
             m_report.chat.push_back(std::move(line));
         for (RezRequest &rez : out.rez) {
             const bool scripted = !rez.script.empty();
-            if (liveObjects >= limits.maxObjects || (scripted && liveScripts >= limits.maxScripts)) {
+            if (liveObjects >= limits.maxObjects
+                || (scripted && liveScripts >= limits.maxScripts)) {
                 ++m_report.stats.refused;
                 continue;
             }
@@ -773,7 +774,7 @@ void TickEngine::merge(std::vector<Run> &runs)
             e.kind = EventKind::ObjectRez;
             e.target = run.id;
             e.source = child.id;
-            e.args = {ScriptValue(static_cast<std::int64_t>(child.id))};
+            e.args = { ScriptValue(static_cast<std::int64_t>(child.id)) };
             pending.push_back(std::move(e));
             overlay[child.id] = std::move(child);
         }
@@ -823,7 +824,7 @@ std::vector<ScriptRevision> TickEngine::scriptHistory(ObjectId object) const
     if (!o || !o->script)
         return {};
     std::vector<ScriptRevision> all = o->script->history;
-    all.push_back(ScriptRevision{o->script->revision, 0, o->script->author, o->script->source});
+    all.push_back(ScriptRevision { o->script->revision, 0, o->script->author, o->script->source });
     return all;
 }
 

@@ -43,9 +43,9 @@ struct TickStats
     std::uint32_t scripts = 0;
     std::uint32_t scriptsRun = 0;
     std::uint32_t eventsDelivered = 0;
-    std::uint32_t eventsDroppedIn = 0;  // inbox over maxEventsInPerScript
+    std::uint32_t eventsDroppedIn = 0; // inbox over maxEventsInPerScript
     std::uint32_t eventsDroppedOut = 0; // a script queued more than maxEventsOutPerScript
-    std::uint32_t scriptErrors = 0;     // scripts suspended this tick
+    std::uint32_t scriptErrors = 0; // scripts suspended this tick
     std::uint32_t objectsChanged = 0;
     std::uint32_t rezzed = 0;
     std::uint32_t derezzed = 0;
@@ -101,8 +101,8 @@ public:
     // Snapshot of S(tick()) with script VMs and queued events into an SQLite file.
     std::optional<std::string> saveSnapshot(const QString &path) const;
     // A sim that continues exactly where the saved one stopped.
-    static std::unique_ptr<TickEngine> loadSnapshot(const QString &path, int threads,
-                                                    std::string *error);
+    static std::unique_ptr<TickEngine> loadSnapshot(
+        const QString &path, int threads, std::string *error);
 
 private:
     struct ScriptSlot
@@ -149,7 +149,7 @@ private:
     SpatialIndex m_objectsNear;
     std::map<std::int64_t, std::set<ObjectId>> m_listeners;
     std::set<std::pair<std::uint64_t, ObjectId>> m_timers; // (next firing tick, object)
-    std::map<ObjectId, std::uint64_t> m_timerKey;          // object -> its key in m_timers
+    std::map<ObjectId, std::uint64_t> m_timerKey; // object -> its key in m_timers
     std::uint64_t m_timerBase = 0; // timer keys are the first firing after this tick
     std::vector<Emission> m_timerEvents;
     std::set<ObjectId> m_needsLoad;

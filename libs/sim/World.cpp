@@ -64,8 +64,7 @@ void encodeScriptInfo(Writer &out, const ScriptInfo &script)
 } // namespace
 
 std::shared_ptr<const ScriptInfo> ScriptInfo::make(std::string source, std::uint32_t revision,
-                                                   AccountId author,
-                                                   std::vector<ScriptRevision> history)
+    AccountId author, std::vector<ScriptRevision> history)
 {
     auto info = std::make_shared<ScriptInfo>();
     info->source = std::move(source);

@@ -36,8 +36,9 @@ using AccountId = std::uint64_t;
 // facts, and scalars keep it cheap to hash and copy.
 using StoredValue = std::variant<bool, std::int64_t, Fixed, std::string>;
 
-enum Permission : std::uint32_t {
-    PermissionModify = 1u << 0,  // others may edit the object and its script
+enum Permission : std::uint32_t
+{
+    PermissionModify = 1u << 0, // others may edit the object and its script
     PermissionCopy = 1u << 1,
     PermissionTransfer = 1u << 2,
     PermissionMove = 1u << 3,
@@ -62,17 +63,16 @@ struct ScriptInfo
     std::uint32_t revision = 0;
     AccountId author = 0;
     std::vector<ScriptRevision> history; // oldest first
-    std::uint64_t sourceHash = 0;        // of source and history, computed when made
+    std::uint64_t sourceHash = 0; // of source and history, computed when made
 
     static std::shared_ptr<const ScriptInfo> make(std::string source, std::uint32_t revision,
-                                                  AccountId author,
-                                                  std::vector<ScriptRevision> history);
+        AccountId author, std::vector<ScriptRevision> history);
 };
 
 // Per-object script runtime status that changes while it runs (small, copied with the object).
 struct ScriptStatus
 {
-    bool loaded = false;    // top-level code has run
+    bool loaded = false; // top-level code has run
     bool suspended = false; // after an error or a limit; receives no more events
     std::string error;
     std::vector<std::int64_t> listenChannels; // sorted, unique
@@ -92,7 +92,7 @@ struct Object
     FQuat rotation;
     FVec3 scale;
     std::uint32_t colour = 0xffffffff; // RGBA
-    std::string text;                  // floating text
+    std::string text; // floating text
     std::uint32_t permissions = PermissionDefault;
     std::map<std::string, StoredValue> storage;
     std::shared_ptr<const ScriptInfo> script; // null: no script
@@ -126,12 +126,12 @@ struct RegionLimits
     std::uint32_t maxObjects = 15000;
     std::uint32_t maxScripts = 15000;
     std::uint64_t maxScriptMemory = 4ull << 30; // all VMs together, bytes
-    std::uint32_t maxEventsInPerScript = 64;    // per tick, like SL's event queue
-    std::uint32_t maxEventsOutPerScript = 64;   // per tick: says, messages, rez, derez
+    std::uint32_t maxEventsInPerScript = 64; // per tick, like SL's event queue
+    std::uint32_t maxEventsOutPerScript = 64; // per tick: says, messages, rez, derez
     std::uint32_t maxListensPerScript = 16;
     std::uint32_t maxStorageKeys = 128;
     std::uint32_t maxStorageBytes = 16384; // keys + values per object
-    std::uint32_t maxTextBytes = 1024;     // chat lines, floating text, names
+    std::uint32_t maxTextBytes = 1024; // chat lines, floating text, names
     std::uint32_t maxSourceBytes = 65536;
     std::uint32_t maxHistory = 32; // kept revisions per script
     std::uint32_t maxSensorResults = 16;
@@ -149,7 +149,7 @@ struct RegionConfig
 {
     std::string name = "region";
     Fixed size = Fixed::fromInt(256); // square, metres
-    std::uint32_t tickRate = 45;      // ticks per second
+    std::uint32_t tickRate = 45; // ticks per second
     RegionLimits limits;
 
     void encode(Writer &out) const;
@@ -168,7 +168,13 @@ struct WorldState
 };
 
 // Chat ranges, like SL's: whisper 10 m, say 20 m, shout 100 m, region: everyone.
-enum class ChatRange : std::uint8_t { Whisper, Say, Shout, Region };
+enum class ChatRange : std::uint8_t
+{
+    Whisper,
+    Say,
+    Shout,
+    Region
+};
 Fixed chatRangeMetres(ChatRange range);
 
 // Clamps a position into the region's box [0, size] on x and y, [0, 4096] on z.

@@ -59,12 +59,15 @@ std::vector<TickBatch> generateBusyWorld(const BusyWorldOptions &options)
     std::mt19937_64 rng(options.seed);
     std::vector<TickBatch> batches;
     std::uint64_t nextId = 1;
-    auto coordinate = [&] { return Fixed::fromRaw(std::int64_t(rng() % (240ull << 32)) + (8ll << 32)); };
+    auto coordinate
+        = [&] { return Fixed::fromRaw(std::int64_t(rng() % (240ull << 32)) + (8ll << 32)); };
     for (std::uint64_t tick = 1; tick <= options.ticks; ++tick) {
         TickBatch batch;
         batch.tick = tick;
         batch.seed = rng();
-        auto add = [&](InputAction action) { batch.inputs.push_back(Input{nextId++, std::move(action)}); };
+        auto add = [&](InputAction action) {
+            batch.inputs.push_back(Input { nextId++, std::move(action) });
+        };
         if (tick == 1) {
             for (int i = 0; i < options.objects; ++i) {
                 CreateObject c;
@@ -74,7 +77,7 @@ std::vector<TickBatch> generateBusyWorld(const BusyWorldOptions &options)
                 c.position.y = coordinate();
                 c.position.z = Fixed::fromInt(20);
                 c.rotation = FQuat::identity();
-                c.scale = FVec3{Fixed::one(), Fixed::one(), Fixed::one()};
+                c.scale = FVec3 { Fixed::one(), Fixed::one(), Fixed::one() };
                 c.script = busyObjectScript();
                 add(std::move(c));
             }
@@ -104,10 +107,11 @@ std::vector<TickBatch> generateBusyWorld(const BusyWorldOptions &options)
                     break;
                 }
                 case 1:
-                    add(AvatarChat{avatar, 7, ChatRange::Shout, "hello " + std::to_string(tick)});
+                    add(AvatarChat {
+                        avatar, 7, ChatRange::Shout, "hello " + std::to_string(tick) });
                     break;
                 default:
-                    add(Touch{avatar, 1 + rng() % std::uint64_t(options.objects)});
+                    add(Touch { avatar, 1 + rng() % std::uint64_t(options.objects) });
                     break;
                 }
             }
@@ -126,7 +130,8 @@ bool writeInputLog(const QString &path, const std::vector<TickBatch> &batches)
         Writer frame;
         const std::string bytes = batch.encode();
         frame.str(bytes);
-        if (file.write(frame.bytes().data(), qint64(frame.bytes().size())) != qint64(frame.bytes().size()))
+        if (file.write(frame.bytes().data(), qint64(frame.bytes().size()))
+            != qint64(frame.bytes().size()))
             return false;
     }
     return true;

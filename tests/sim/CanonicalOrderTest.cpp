@@ -48,27 +48,29 @@ static std::vector<std::string> heardOrders(std::uint64_t seed, int threads, std
     first.seed = seed;
     std::uint64_t id = 1;
     for (int i = 0; i < Recorders; ++i)
-        first.inputs.push_back(Input{id++, objectAt(100 + i, 100, Recorder)});
+        first.inputs.push_back(Input { id++, objectAt(100 + i, 100, Recorder) });
     for (int a = 0; a < Lines; ++a)
-        first.inputs.push_back(Input{id++, AvatarEnter{std::uint64_t(500 + a), 1, "av", vec(100, 101)}});
+        first.inputs.push_back(
+            Input { id++, AvatarEnter { std::uint64_t(500 + a), 1, "av", vec(100, 101) } });
     engine.step(first);
 
     TickBatch talk;
     talk.tick = 2;
     talk.seed = seed + 1;
     for (int a = 0; a < Lines; ++a)
-        talk.inputs.push_back(Input{id++, AvatarChat{std::uint64_t(500 + a), 4, ChatRange::Say, "L" + std::to_string(a)}});
+        talk.inputs.push_back(Input { id++,
+            AvatarChat { std::uint64_t(500 + a), 4, ChatRange::Say, "L" + std::to_string(a) } });
     if (shuffle) {
         std::mt19937_64 rng(shuffle);
         std::shuffle(talk.inputs.begin(), talk.inputs.end(), rng);
     }
     engine.step(talk);
 
-    TickBatch hear{3, seed + 2, {}};
+    TickBatch hear { 3, seed + 2, {} };
     engine.step(hear);
-    TickBatch publish{4, seed + 3, {}};
+    TickBatch publish { 4, seed + 3, {} };
     for (int i = 0; i < Recorders; ++i)
-        publish.inputs.push_back(Input{id++, Touch{500, ObjectId(i + 1)}});
+        publish.inputs.push_back(Input { id++, Touch { 500, ObjectId(i + 1) } });
     engine.step(publish);
 
     std::vector<std::string> orders;
@@ -82,8 +84,8 @@ void CanonicalOrderTest::independentOfArrivalOrderAndThreads()
     const auto reference = heardOrders(77, 1, 0);
     for (const auto &order : reference)
         QCOMPARE(QString::fromStdString(order).split(QLatin1Char(',')).size(), Lines);
-    for (std::uint64_t shuffle : {1, 2, 3, 4, 5}) {
-        for (int threads : {1, 2, 8})
+    for (std::uint64_t shuffle : { 1, 2, 3, 4, 5 }) {
+        for (int threads : { 1, 2, 8 })
             QCOMPARE(heardOrders(77, threads, shuffle), reference);
     }
 }
@@ -94,7 +96,8 @@ void CanonicalOrderTest::differsBetweenScripts()
     std::vector<std::string> distinct = orders;
     std::sort(distinct.begin(), distinct.end());
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    // 10 lines have 3.6 million orders: six scripts sharing one would mean the script id is ignored.
+    // 10 lines have 3.6 million orders: six scripts sharing one would mean the script id is
+    // ignored.
     QVERIFY(distinct.size() >= 5);
     // And no script sees plain arrival (id) order.
     std::string arrival;

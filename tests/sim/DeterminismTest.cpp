@@ -60,7 +60,7 @@ void DeterminismTest::sameHashesWithAnyThreadCount()
     const std::size_t ticks = std::min<std::size_t>(m_log.size(), 150);
     std::vector<std::vector<std::uint64_t>> runs;
     std::uint64_t chatted = 0, rezzed = 0, derezzed = 0, moved = 0;
-    for (int threads : {1, 2, 8}) {
+    for (int threads : { 1, 2, 8 }) {
         EngineConfig config;
         config.threads = threads;
         // VM states enter the hash within 5 ticks of a run (the default is staggered wider).
@@ -104,12 +104,10 @@ void DeterminismTest::sameHashesInSeparateProcesses()
 {
     const QString h1 = m_dir.filePath(QStringLiteral("h1"));
     const QString h2 = m_dir.filePath(QStringLiteral("h2"));
-    const QString one = runReplay({QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
-                                   QStringLiteral("--threads"), QStringLiteral("1"),
-                                   QStringLiteral("--hashes"), h1});
-    const QString two = runReplay({QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
-                                   QStringLiteral("--threads"), QStringLiteral("2"),
-                                   QStringLiteral("--hashes"), h2});
+    const QString one = runReplay({ QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
+        QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--hashes"), h1 });
+    const QString two = runReplay({ QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
+        QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("--hashes"), h2 });
     QVERIFY(one.startsWith(QStringLiteral("final %1 ").arg(m_log.size())));
     QCOMPARE(two, one);
     QFile f1(h1);
@@ -123,7 +121,8 @@ void DeterminismTest::sameHashesInSeparateProcesses()
         TickEngine engine({});
         for (const auto &batch : m_log)
             engine.step(batch);
-        QVERIFY(one.contains(QStringLiteral("%1").arg(engine.stateHash(), 16, 16, QLatin1Char('0'))));
+        QVERIFY(
+            one.contains(QStringLiteral("%1").arg(engine.stateHash(), 16, 16, QLatin1Char('0'))));
     }
 }
 
@@ -133,16 +132,14 @@ void DeterminismTest::snapshotRestoredInNewProcessContinuesIdentically()
     const QString snapshot = m_dir.filePath(QStringLiteral("snap.sqlite"));
     const QString straightHashes = m_dir.filePath(QStringLiteral("straight"));
     const QString restoredHashes = m_dir.filePath(QStringLiteral("restored"));
-    const QString straight = runReplay({QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
-                                        QStringLiteral("--threads"), QStringLiteral("2"),
-                                        QStringLiteral("--snapshot-at"), QString::number(k),
-                                        QStringLiteral("--snapshot"), snapshot,
-                                        QStringLiteral("--hashes"), straightHashes});
+    const QString straight = runReplay(
+        { QStringLiteral("run"), QStringLiteral("--log"), m_logPath, QStringLiteral("--threads"),
+            QStringLiteral("2"), QStringLiteral("--snapshot-at"), QString::number(k),
+            QStringLiteral("--snapshot"), snapshot, QStringLiteral("--hashes"), straightHashes });
     QVERIFY(!straight.isEmpty());
-    const QString restored = runReplay({QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
-                                        QStringLiteral("--threads"), QStringLiteral("1"),
-                                        QStringLiteral("--restore"), snapshot,
-                                        QStringLiteral("--hashes"), restoredHashes});
+    const QString restored = runReplay({ QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
+        QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--restore"), snapshot,
+        QStringLiteral("--hashes"), restoredHashes });
     QVERIFY(!restored.isEmpty());
     // Same final state; the chain differs only because it covers fewer ticks.
     QCOMPARE(restored.section(QLatin1Char(' '), 0, 2), straight.section(QLatin1Char(' '), 0, 2));

@@ -38,7 +38,9 @@ static std::int64_t counted(const TickEngine &engine, ObjectId id)
 static bool hasProblem(const std::vector<ScriptProblem> &problems, ObjectId id, const char *needle)
 {
     for (const auto &p : problems) {
-        if (p.object == id && QString::fromStdString(p.message).contains(QLatin1String(needle), Qt::CaseInsensitive))
+        if (p.object == id
+            && QString::fromStdString(p.message).contains(
+                QLatin1String(needle), Qt::CaseInsensitive))
             return true;
     }
     return false;
@@ -52,20 +54,23 @@ void MisbehaviourTest::badScriptsAreSuspendedOthersRun()
     config.region.limits.scriptMemoryBytes = 256 * 1024;
     TickEngine engine(config);
     BatchBuilder b;
-    b.add(objectAt(10, 10, Counter));                                                 // 1
+    b.add(objectAt(10, 10, Counter)); // 1
     b.add(objectAt(20, 10, "set_timer(0.02) function on_timer() error('boom') end")); // 2
     b.add(objectAt(30, 10, "set_timer(0.02) function on_timer() while true do end end"));
-    b.add(objectAt(40, 10, "set_timer(0.02) function on_timer() local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 100) .. i end end"));
-    b.add(objectAt(50, 10, "this is not lua"));                                       // 5
-    b.add(objectAt(60, 10, "local function f() return f() + 1 end set_timer(0.02) function on_timer() f() end"));
-    b.add(objectAt(70, 10, Counter));                                                 // 7
+    b.add(objectAt(40, 10,
+        "set_timer(0.02) function on_timer() local t = {} for i = 1, 1e9 do t[i] = string.rep('x', "
+        "100) .. i end end"));
+    b.add(objectAt(50, 10, "this is not lua")); // 5
+    b.add(objectAt(60, 10,
+        "local function f() return f() + 1 end set_timer(0.02) function on_timer() f() end"));
+    b.add(objectAt(70, 10, Counter)); // 7
     std::vector<ScriptProblem> problems;
     for (int i = 0; i < 6; ++i) {
         const auto &report = b.step(engine);
         problems.insert(problems.end(), report.problems.begin(), report.problems.end());
     }
     QVERIFY(hasProblem(problems, 2, "boom"));
-    for (ObjectId id : {2, 3, 4, 5, 6}) {
+    for (ObjectId id : { 2, 3, 4, 5, 6 }) {
         const Object *o = engine.state()->objects.find(id);
         QVERIFY2(o->status.suspended, qPrintable(QString::number(id)));
         QVERIFY(!o->status.error.empty());
@@ -79,7 +84,7 @@ void MisbehaviourTest::badScriptsAreSuspendedOthersRun()
     QCOMPARE(report.stats.scriptsRun, 2u);
     QCOMPARE(report.stats.scriptErrors, 0u);
     // Editing the script revives it.
-    b.add(EditScript{0, 2, Counter});
+    b.add(EditScript { 0, 2, Counter });
     b.step(engine);
     b.step(engine);
     QVERIFY(!engine.state()->objects.find(2)->status.suspended);
@@ -106,9 +111,11 @@ function on_listen() got = got + 1 kv_set("got", got) end)"));
     QVERIFY(hasProblem(flood.problems, 1, "dropped"));
     const auto &heard = b.step(engine); // heard, capped per listener
     QCOMPARE(heard.stats.eventsDroppedIn, 0u);
-    QCOMPARE(std::get<std::int64_t>(engine.state()->objects.find(2)->storage.at("got")), std::int64_t(64));
+    QCOMPARE(std::get<std::int64_t>(engine.state()->objects.find(2)->storage.at("got")),
+        std::int64_t(64));
     // Three floods at once overflow a listener's inbox of 64.
-    b.add(objectAt(11, 11, "set_timer(0.02) function on_timer() for i = 1, 64 do say(3, 'more') end end"));
+    b.add(objectAt(
+        11, 11, "set_timer(0.02) function on_timer() for i = 1, 64 do say(3, 'more') end end"));
     b.step(engine);
     b.step(engine);
     const auto &overflow = b.step(engine);
@@ -146,7 +153,8 @@ void MisbehaviourTest::badHostCallsAreScriptErrors()
     QVERIFY(hasProblem(report.problems, 2, "10 m"));
     QVERIFY(hasProblem(report.problems, 3, "derez"));
     QVERIFY(engine.state()->objects.find(1));
-    QVERIFY(QString::fromStdString(engine.state()->objects.find(4)->text).contains(QLatin1String("0..255")));
+    QVERIFY(QString::fromStdString(engine.state()->objects.find(4)->text)
+                .contains(QLatin1String("0..255")));
     QVERIFY(!engine.state()->objects.find(4)->status.suspended);
 }
 

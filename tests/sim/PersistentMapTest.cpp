@@ -68,9 +68,11 @@ void PersistentMapTest::matchesStdMapUnderRandomChanges()
 
 void PersistentMapTest::oldVersionsStayIntact()
 {
-    Map v1 = Map().with(1, std::make_shared<const int>(10)).with(2, std::make_shared<const int>(20));
-    Map v2 = v1.with(1, std::make_shared<const int>(11)).without(2).with(
-        1ULL << 40, std::make_shared<const int>(40));
+    Map v1
+        = Map().with(1, std::make_shared<const int>(10)).with(2, std::make_shared<const int>(20));
+    Map v2 = v1.with(1, std::make_shared<const int>(11))
+                 .without(2)
+                 .with(1ULL << 40, std::make_shared<const int>(40));
     QCOMPARE(*v1.find(1), 10);
     QCOMPARE(*v1.find(2), 20);
     QVERIFY(!v1.contains(1ULL << 40));
@@ -103,12 +105,12 @@ void PersistentMapTest::sharesUntouchedSubtrees()
 void PersistentMapTest::iteratesInKeyOrder()
 {
     std::vector<Map::Change> changes;
-    for (std::uint64_t key : {3ULL, 31ULL, 32ULL, 1024ULL, 99999ULL, 1ULL << 62})
+    for (std::uint64_t key : { 3ULL, 31ULL, 32ULL, 1024ULL, 99999ULL, 1ULL << 62 })
         changes.emplace_back(key, std::make_shared<const int>(int(key % 1000)));
     const Map map = Map().withChanges(changes);
     std::vector<std::uint64_t> keys;
     map.forEach([&](std::uint64_t key, const int &) { keys.push_back(key); });
-    QCOMPARE(keys, (std::vector<std::uint64_t>{3, 31, 32, 1024, 99999, 1ULL << 62}));
+    QCOMPARE(keys, (std::vector<std::uint64_t> { 3, 31, 32, 1024, 99999, 1ULL << 62 }));
     int visited = 0;
     map.forEach([&](std::uint64_t, const int &) { return ++visited < 2; });
     QCOMPARE(visited, 2);

@@ -27,19 +27,32 @@ int main(int argc, char **argv)
     QCommandLineParser parser;
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("generate or run"));
-    const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("log to write"), QStringLiteral("file"));
-    const QCommandLineOption objects(QStringLiteral("objects"), QStringLiteral("scripted objects"), QStringLiteral("n"), QStringLiteral("2000"));
-    const QCommandLineOption avatars(QStringLiteral("avatars"), QStringLiteral("avatars"), QStringLiteral("n"), QStringLiteral("20"));
-    const QCommandLineOption ticks(QStringLiteral("ticks"), QStringLiteral("ticks"), QStringLiteral("n"), QStringLiteral("300"));
-    const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("generator seed"), QStringLiteral("n"), QStringLiteral("1"));
-    const QCommandLineOption log(QStringLiteral("log"), QStringLiteral("log to replay"), QStringLiteral("file"));
-    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("worker threads"), QStringLiteral("n"), QStringLiteral("1"));
-    const QCommandLineOption until(QStringLiteral("until"), QStringLiteral("last tick to run"), QStringLiteral("n"));
-    const QCommandLineOption hashes(QStringLiteral("hashes"), QStringLiteral("write per-tick hashes"), QStringLiteral("file"));
-    const QCommandLineOption snapshotAt(QStringLiteral("snapshot-at"), QStringLiteral("snapshot after this tick"), QStringLiteral("n"));
-    const QCommandLineOption snapshot(QStringLiteral("snapshot"), QStringLiteral("snapshot file"), QStringLiteral("file"));
-    const QCommandLineOption restore(QStringLiteral("restore"), QStringLiteral("start from a snapshot"), QStringLiteral("file"));
-    parser.addOptions({out, objects, avatars, ticks, seed, log, threads, until, hashes, snapshotAt, snapshot, restore});
+    const QCommandLineOption out(
+        QStringLiteral("out"), QStringLiteral("log to write"), QStringLiteral("file"));
+    const QCommandLineOption objects(QStringLiteral("objects"), QStringLiteral("scripted objects"),
+        QStringLiteral("n"), QStringLiteral("2000"));
+    const QCommandLineOption avatars(QStringLiteral("avatars"), QStringLiteral("avatars"),
+        QStringLiteral("n"), QStringLiteral("20"));
+    const QCommandLineOption ticks(QStringLiteral("ticks"), QStringLiteral("ticks"),
+        QStringLiteral("n"), QStringLiteral("300"));
+    const QCommandLineOption seed(QStringLiteral("seed"), QStringLiteral("generator seed"),
+        QStringLiteral("n"), QStringLiteral("1"));
+    const QCommandLineOption log(
+        QStringLiteral("log"), QStringLiteral("log to replay"), QStringLiteral("file"));
+    const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("worker threads"),
+        QStringLiteral("n"), QStringLiteral("1"));
+    const QCommandLineOption until(
+        QStringLiteral("until"), QStringLiteral("last tick to run"), QStringLiteral("n"));
+    const QCommandLineOption hashes(
+        QStringLiteral("hashes"), QStringLiteral("write per-tick hashes"), QStringLiteral("file"));
+    const QCommandLineOption snapshotAt(QStringLiteral("snapshot-at"),
+        QStringLiteral("snapshot after this tick"), QStringLiteral("n"));
+    const QCommandLineOption snapshot(
+        QStringLiteral("snapshot"), QStringLiteral("snapshot file"), QStringLiteral("file"));
+    const QCommandLineOption restore(
+        QStringLiteral("restore"), QStringLiteral("start from a snapshot"), QStringLiteral("file"));
+    parser.addOptions({ out, objects, avatars, ticks, seed, log, threads, until, hashes, snapshotAt,
+        snapshot, restore });
     parser.process(app);
     const QStringList args = parser.positionalArguments();
     QTextStream err(stderr);
@@ -79,7 +92,8 @@ int main(int argc, char **argv)
         config.threads = threadCount;
         engine = std::make_unique<TickEngine>(config);
     }
-    const std::uint64_t last = parser.isSet(until) ? parser.value(until).toULongLong() : batches->size();
+    const std::uint64_t last
+        = parser.isSet(until) ? parser.value(until).toULongLong() : batches->size();
     QFile hashFile;
     if (parser.isSet(hashes)) {
         hashFile.setFileName(parser.value(hashes));
@@ -98,7 +112,7 @@ int main(int argc, char **argv)
         chain = hashCombine(chain, engine->stateHash());
         if (hashFile.isOpen())
             hashFile.write(QByteArray::number(quint64(engine->tick())) + ' '
-                           + QByteArray::number(quint64(engine->stateHash()), 16) + '\n');
+                + QByteArray::number(quint64(engine->stateHash()), 16) + '\n');
         if (parser.isSet(snapshotAt) && engine->tick() == parser.value(snapshotAt).toULongLong()) {
             if (auto e = engine->saveSnapshot(parser.value(snapshot))) {
                 err << QString::fromStdString(*e) << "\n";
@@ -106,8 +120,9 @@ int main(int argc, char **argv)
             }
         }
     }
-    std::printf("final %llu %016llx chain %016llx\n", static_cast<unsigned long long>(engine->tick()),
-                static_cast<unsigned long long>(engine->stateHash()),
-                static_cast<unsigned long long>(chain));
+    std::printf("final %llu %016llx chain %016llx\n",
+        static_cast<unsigned long long>(engine->tick()),
+        static_cast<unsigned long long>(engine->stateHash()),
+        static_cast<unsigned long long>(chain));
     return 0;
 }

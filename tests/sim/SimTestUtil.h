@@ -26,9 +26,8 @@ class BatchBuilder
 public:
     explicit BatchBuilder(std::uint64_t seed = 1)
         : m_seed(seed)
-    {
-    }
-    void add(InputAction action) { m_inputs.push_back(Input{m_nextId++, std::move(action)}); }
+    { }
+    void add(InputAction action) { m_inputs.push_back(Input { m_nextId++, std::move(action) }); }
     TickBatch take(std::uint64_t tick)
     {
         TickBatch batch;
@@ -46,8 +45,8 @@ private:
     std::vector<Input> m_inputs;
 };
 
-inline CreateObject objectAt(int x, int y, std::string script = {}, std::string name = "thing",
-                             AccountId owner = 7)
+inline CreateObject objectAt(
+    int x, int y, std::string script = {}, std::string name = "thing", AccountId owner = 7)
 {
     CreateObject c;
     c.owner = owner;

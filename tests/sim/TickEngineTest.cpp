@@ -65,7 +65,7 @@ void TickEngineTest::createsObjectsAndAvatars()
     BatchBuilder b;
     b.add(objectAt(10, 10, {}, "a"));
     b.add(objectAt(20, 20, {}, "b"));
-    b.add(AvatarEnter{900, 9, "Alice", vec(30, 30)});
+    b.add(AvatarEnter { 900, 9, "Alice", vec(30, 30) });
     const auto before = engine.state();
     b.step(engine);
     QCOMPARE(engine.tick(), std::uint64_t(1));
@@ -92,7 +92,7 @@ void TickEngineTest::ticksCopyOnlyChangedObjects()
         b.add(objectAt(i % 200 + 1, i / 10 + 1));
     b.step(engine);
     const auto s1 = engine.state();
-    b.add(PhysicsTransform{1234, vec(5, 5), FQuat::identity()});
+    b.add(PhysicsTransform { 1234, vec(5, 5), FQuat::identity() });
     b.step(engine);
     const auto s2 = engine.state();
     QCOMPARE(engine.lastReport().stats.objectsChanged, 1u);
@@ -127,8 +127,8 @@ void TickEngineTest::hashFollowsTheDeltas()
         sum += copy.hash;
     });
     QCOMPARE(sum, a.state()->objectHashSum);
-    ba.add(PhysicsTransform{10, vec(3, 3), FQuat::identity()});
-    bc.add(PhysicsTransform{10, vec(3, 4), FQuat::identity()});
+    ba.add(PhysicsTransform { 10, vec(3, 3), FQuat::identity() });
+    bc.add(PhysicsTransform { 10, vec(3, 4), FQuat::identity() });
     ba.step(a);
     bc.step(c);
     QVERIFY(a.stateHash() != c.stateHash());
@@ -145,7 +145,7 @@ void TickEngineTest::touchRunsTheHandler()
 {
     TickEngine engine({});
     BatchBuilder b;
-    b.add(AvatarEnter{900, 9, "Alice", vec(30, 30)});
+    b.add(AvatarEnter { 900, 9, "Alice", vec(30, 30) });
     b.add(objectAt(30, 31, R"(
 function on_touch(avatar, name)
   set_text("touched by " .. name .. " " .. avatar)
@@ -158,7 +158,7 @@ end)"));
     b.step(engine);
     QCOMPARE(engine.lastReport().problems.size(), std::size_t(0));
     QVERIFY(object(engine, 1).status.loaded);
-    b.add(Touch{900, 1});
+    b.add(Touch { 900, 1 });
     b.step(engine);
     const Object &o = object(engine, 1);
     QCOMPARE(o.text, std::string("touched by Alice 900"));
@@ -185,7 +185,8 @@ local n = 0
 function on_timer()
   n = n + 1
   if n == 1 then whisper(5, "w") say(5, "s") shout(5, "sh") region_say(5, "r") say(6, "other") end
-end)", "speaker"));
+end)",
+        "speaker"));
     b.add(objectAt(108, 100, listener));
     b.add(objectAt(115, 100, listener));
     b.add(objectAt(150, 100, listener));
@@ -201,10 +202,10 @@ end)", "speaker"));
         std::sort(parts.begin(), parts.end());
         return parts;
     };
-    QCOMPARE(heard(2), (std::vector<std::string>{"r", "s", "sh", "w"}));
-    QCOMPARE(heard(3), (std::vector<std::string>{"r", "s", "sh"}));
-    QCOMPARE(heard(4), (std::vector<std::string>{"r", "sh"}));
-    QCOMPARE(heard(5), (std::vector<std::string>{"r"}));
+    QCOMPARE(heard(2), (std::vector<std::string> { "r", "s", "sh", "w" }));
+    QCOMPARE(heard(3), (std::vector<std::string> { "r", "s", "sh" }));
+    QCOMPARE(heard(4), (std::vector<std::string> { "r", "sh" }));
+    QCOMPARE(heard(5), (std::vector<std::string> { "r" }));
     QVERIFY(heard(1).empty());
 }
 
@@ -271,9 +272,9 @@ function on_touch() message(2, {word = "hello", n = 42, list = {1, 2.5, "x"}}) e
 function on_message(from, value)
   kv_set("got", value.word .. " " .. value.n .. " " .. value.list[2] .. " from " .. from)
 end)"));
-    b.add(AvatarEnter{900, 9, "Alice", vec(10, 11)});
+    b.add(AvatarEnter { 900, 9, "Alice", vec(10, 11) });
     b.step(engine);
-    b.add(Touch{900, 1});
+    b.add(Touch { 900, 1 });
     b.step(engine);
     b.step(engine);
     QCOMPARE(storedString(object(engine, 2), "got"), std::string("hello 42 2.5 from 1"));
@@ -288,13 +289,14 @@ function on_touch()
   local found = {}
   for i, hit in ipairs(sensor(30)) do found[#found + 1] = hit.kind .. ":" .. hit.name end
   set_text(table.concat(found, ","))
-end)", "eye"));
+end)",
+        "eye"));
     b.add(objectAt(110, 100, {}, "near"));
     b.add(objectAt(100, 120, {}, "far"));
     b.add(objectAt(160, 100, {}, "out"));
-    b.add(AvatarEnter{900, 9, "Alice", vec(104, 100)});
+    b.add(AvatarEnter { 900, 9, "Alice", vec(104, 100) });
     b.step(engine);
-    b.add(Touch{900, 1});
+    b.add(Touch { 900, 1 });
     b.step(engine);
     QCOMPARE(object(engine, 1).text, std::string("avatar:Alice,object:near,object:far"));
 }
@@ -324,16 +326,16 @@ void TickEngineTest::scriptEditsTakeEffectAtTickBoundaryWithHistory()
     b.add(objectAt(10, 10, "set_text('v1')", "box", 7));
     b.step(engine);
     QCOMPARE(object(engine, 1).text, std::string("v1"));
-    b.add(EditScript{7, 1, "set_text('v2')"});
+    b.add(EditScript { 7, 1, "set_text('v2')" });
     b.step(engine);
     QCOMPARE(object(engine, 1).text, std::string("v2"));
     // Someone else may not edit (no modify permission)...
-    b.add(EditScript{8, 1, "set_text('evil')"});
+    b.add(EditScript { 8, 1, "set_text('evil')" });
     const auto &report = b.step(engine);
     QCOMPARE(report.stats.refused, 1u);
     QCOMPARE(object(engine, 1).text, std::string("v2"));
     // ...but anyone may read the source and its history.
-    b.add(EditScript{7, 1, "set_text('v3')"});
+    b.add(EditScript { 7, 1, "set_text('v3')" });
     b.step(engine);
     const auto history = engine.scriptHistory(1);
     QCOMPARE(history.size(), std::size_t(3));
@@ -354,10 +356,10 @@ void TickEngineTest::deleteNeedsOwner()
     BatchBuilder b;
     b.add(objectAt(10, 10, {}, "x", 7));
     b.step(engine);
-    b.add(DeleteObject{8, 1});
+    b.add(DeleteObject { 8, 1 });
     b.step(engine);
     QVERIFY(engine.state()->objects.find(1));
-    b.add(DeleteObject{7, 1});
+    b.add(DeleteObject { 7, 1 });
     b.step(engine);
     QVERIFY(!engine.state()->objects.find(1));
 }
@@ -398,12 +400,13 @@ function on_timer()
   local p = get_position() p.y = p.y + 0.5 set_position(p)
 end
 function on_listen(ch, from, name, text) kv_set("last", text) end)";
-    auto runTo = [&](TickEngine &engine, BatchBuilder &b, std::uint64_t until, std::vector<std::uint64_t> &hashes) {
+    auto runTo = [&](TickEngine &engine, BatchBuilder &b, std::uint64_t until,
+                     std::vector<std::uint64_t> &hashes) {
         while (engine.tick() < until) {
             if (engine.tick() == 0) {
                 for (int i = 0; i < 30; ++i)
                     b.add(objectAt(20 + i * 3, 20 + i, script));
-                b.add(AvatarEnter{900, 9, "Alice", vec(30, 30)});
+                b.add(AvatarEnter { 900, 9, "Alice", vec(30, 30) });
             }
             b.step(engine);
             hashes.push_back(engine.stateHash());
@@ -448,11 +451,11 @@ void TickEngineTest::exampleScriptsRunCleanly()
 {
     // The examples documented in docs/scripting.md load and handle their events without errors.
     const QDir dir(QStringLiteral(METATOPIA_SOURCE_DIR "/resources/scripts"));
-    const QStringList files = dir.entryList({QStringLiteral("*.lua")}, QDir::Files, QDir::Name);
+    const QStringList files = dir.entryList({ QStringLiteral("*.lua") }, QDir::Files, QDir::Name);
     QVERIFY(files.size() >= 5);
     TickEngine engine({});
     BatchBuilder b;
-    b.add(AvatarEnter{900, 9, "Alice", vec(100, 100)});
+    b.add(AvatarEnter { 900, 9, "Alice", vec(100, 100) });
     for (int i = 0; i < files.size(); ++i) {
         QFile file(dir.filePath(files[i]));
         QVERIFY(file.open(QIODevice::ReadOnly));
@@ -463,8 +466,8 @@ void TickEngineTest::exampleScriptsRunCleanly()
     for (int t = 0; t < 200; ++t) {
         if (t % 20 == 5) {
             for (int i = 0; i < files.size(); ++i)
-                b.add(Touch{900, ObjectId(i + 1)});
-            b.add(AvatarChat{900, 0, ChatRange::Say, "hello there"});
+                b.add(Touch { 900, ObjectId(i + 1) });
+            b.add(AvatarChat { 900, 0, ChatRange::Say, "hello there" });
         }
         const auto &report = b.step(engine);
         problems.insert(problems.end(), report.problems.begin(), report.problems.end());

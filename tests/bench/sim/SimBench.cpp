@@ -61,11 +61,11 @@ TickBatch worldBatch(int active)
         c.position.y = Fixed::fromInt(1 + (i / 250) * 6);
         c.position.z = Fixed::fromInt(20);
         c.rotation = FQuat::identity();
-        c.scale = FVec3{Fixed::one(), Fixed::one(), Fixed::one()};
+        c.scale = FVec3 { Fixed::one(), Fixed::one(), Fixed::one() };
         // Spread the active ones evenly through the id range.
         const bool isActive = active >= Objects || (i % (Objects / active)) == 0;
         c.script = isActive ? ActiveScript : IdleScript;
-        batch.inputs.push_back(Input{std::uint64_t(i + 1), std::move(c)});
+        batch.inputs.push_back(Input { std::uint64_t(i + 1), std::move(c) });
     }
     return batch;
 }
@@ -103,7 +103,7 @@ Timing measure(int threads, int active)
     timing.p99 = ms[std::min(ms.size() - 1, (ms.size() * 99) / 100)];
     timing.scriptsRun = run;
     std::fprintf(stderr, "threads=%d active=%d: p50 %.2f ms, p99 %.2f ms, scripts run/tick %u\n",
-                 threads, active, timing.p50, timing.p99, run);
+        threads, active, timing.p50, timing.p99, run);
     return timing;
 }
 
@@ -124,22 +124,22 @@ int main(int argc, char **argv)
         EngineConfig config;
         TickEngine engine(config);
         engine.step(worldBatch(1));
-        TickBatch next{2, 5, {}};
+        TickBatch next { 2, 5, {} };
         engine.step(next);
         vmBytes = engine.lastReport().stats.scriptMemory;
         const std::size_t after = residentBytes();
         std::printf("BENCH sim.memory_per_idle_object value=%.0f unit=bytes\n",
-                    double(after - before) / Objects);
+            double(after - before) / Objects);
     }
-    std::printf("BENCH sim.vm_memory_per_idle_object value=%.0f unit=bytes\n",
-                double(vmBytes) / Objects);
+    std::printf(
+        "BENCH sim.vm_memory_per_idle_object value=%.0f unit=bytes\n", double(vmBytes) / Objects);
     std::printf("BENCH sim.tick_p50_10k value=%.2f unit=ms\n", two.p50);
     std::printf("BENCH sim.tick_p99_10k value=%.2f unit=ms target=value<=22\n", two.p99);
     std::printf("BENCH sim.tick_p50_10k_1thread value=%.2f unit=ms\n", one.p50);
     std::printf("BENCH sim.speedup_2threads value=%.2f unit=x baseline=%.2f target=value>=1.8\n",
-                one.p50 / two.p50, one.p50);
+        one.p50 / two.p50, one.p50);
     std::printf("BENCH sim.active_1pct_over_100pct value=%.2f unit=ms baseline=%.2f ratio=%.3f "
                 "target=ratio<=0.05\n",
-                sparse.p50, two.p50, sparse.p50 / two.p50);
+        sparse.p50, two.p50, sparse.p50 / two.p50);
     return 0;
 }
