@@ -537,7 +537,7 @@ struct Record
 // given to resume above it and finishes that frame like any C call.
 template<typename Decode>
 std::optional<std::string> restoreThread(lua_State *L, Record &rec, std::vector<Record> &records,
-                                         std::vector<bool> &placed, Decode &decode)
+                                         std::vector<bool> &placed, Decode &decode, const bool &bad)
 {
     lua_State *th = gco2th(rec.object);
     const auto used = static_cast<std::uint32_t>(rec.stack.size());
@@ -557,6 +557,8 @@ std::optional<std::string> restoreThread(lua_State *L, Record &rec, std::vector<
         return "not enough memory for a coroutine stack";
     for (std::uint32_t i = 0; i < used; ++i)
         decode(rec.stack[i], s2v(th->stack + i));
+    if (bad) // a mistyped reference must not be followed below
+        return "corrupt script state (references)";
     th->top = th->stack + used;
     th->status = rec.status;
     th->nCcalls = rec.nCcalls;
@@ -607,7 +609,8 @@ std::optional<std::string> restoreThread(lua_State *L, Record &rec, std::vector<
         if (ref == 0 || ref > records.size() || records[ref - 1].kind != Kind::UpValue
             || !records[ref - 1].open || placed[ref - 1] || level >= above
             || records[ref - 1].object == nullptr
-            || records[ref - 1].thread == 0 || records[records[ref - 1].thread - 1].object != rec.object)
+            || records[ref - 1].thread == 0 || records[ref - 1].thread > records.size()
+            || records[records[ref - 1].thread - 1].object != rec.object)
             return "corrupt script state (coroutine upvalue)";
         placed[ref - 1] = true;
         above = level;
@@ -941,6 +944,26 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
     bool bad = false;
     const auto decode = [&](const Encoded &e, TValue *out) {
         out->tt_ = e.tt;
+        // Only the tags a real state holds: a flipped collectable bit on a number would turn
+        // its bits into a pointer.
+        switch (e.tt) {
+        case LUA_VNIL:
+        case LUA_VEMPTY:
+        case LUA_VABSTKEY:
+        case LUA_VFALSE:
+        case LUA_VTRUE:
+        case LUA_VNUMINT:
+        case LUA_VNUMFLT:
+        case LUA_VLCF:
+            break;
+        default:
+            if (!(e.tt & BIT_ISCOLLECTABLE) || (e.tt & 0x3f) == LUA_VLIGHTUSERDATA) {
+                bad = true;
+                setnilvalue(out);
+                return;
+            }
+            break;
+        }
         switch (e.tt & 0x3f) {
         case LUA_VNUMINT:
             out->value_.i = static_cast<lua_Integer>(e.bits);
@@ -964,9 +987,14 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
                     bad = true;
                     setnilvalue(out);
                 } else {
-                    out->value_.gc = records[e.ref - 1].object;
-                    if (records[e.ref - 1].object->tt != (e.tt & 0x3f)
-                        && !(records[e.ref - 1].kind == Kind::String))
+                    GCObject *o = records[e.ref - 1].object;
+                    out->value_.gc = o;
+                    // Short or long is the restored string's own business; any other
+                    // mismatch is damage (a "closure" that is a string must never be run).
+                    if (records[e.ref - 1].kind == Kind::String
+                        && (e.tt & 0x0f) == LUA_TSTRING)
+                        out->tt_ = ctb(o->tt);
+                    else if (o->tt != (e.tt & 0x3f) || e.tt != ctb(o->tt))
                         bad = true;
                 }
             } else {
@@ -999,6 +1027,30 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
             if (!rec.dummy) {
                 if (rec.lastfree > rec.nodes.size())
                     return fail("corrupt script state (free pointer)");
+                // Collision links must stay inside the node array and form simple chains
+                // (a loop would make every lookup spin forever).
+                const auto size = static_cast<std::int64_t>(rec.nodes.size());
+                std::vector<std::uint8_t> incoming(rec.nodes.size(), 0);
+                for (std::int64_t i = 0; i < size; ++i) {
+                    const std::int64_t next = rec.nodes[static_cast<std::size_t>(i)].next;
+                    if (next == 0)
+                        continue;
+                    if (i + next < 0 || i + next >= size
+                        || incoming[static_cast<std::size_t>(i + next)]++ != 0)
+                        return fail("corrupt script state (table links)");
+                }
+                std::int64_t reached = 0;
+                for (std::int64_t i = 0; i < size; ++i) {
+                    if (incoming[static_cast<std::size_t>(i)] != 0)
+                        continue;
+                    for (std::int64_t j = i;; j += rec.nodes[static_cast<std::size_t>(j)].next) {
+                        ++reached;
+                        if (rec.nodes[static_cast<std::size_t>(j)].next == 0)
+                            break;
+                    }
+                }
+                if (reached != size)
+                    return fail("corrupt script state (table links)");
                 for (std::size_t i = 0; i < rec.nodes.size(); ++i) {
                     Node *n = gnode(t, i);
                     const auto &nr = rec.nodes[i];
@@ -1037,11 +1089,13 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
     }
     // Coroutines after the closures (their frames need the prototypes), and their open
     // upvalues with them.
+    if (bad)
+        return fail("corrupt script state (references)");
     std::vector<bool> placed(records.size(), false);
     for (Record &rec : records) {
         if (rec.kind != Kind::Thread || rec.builtin != 0)
             continue;
-        if (auto problem = restoreThread(L, rec, records, placed, decode))
+        if (auto problem = restoreThread(L, rec, records, placed, decode, bad))
             return fail(*problem);
     }
     for (std::size_t i = 0; i < records.size(); ++i)

@@ -168,6 +168,32 @@ private slots:
         Q_UNUSED(vm);
     }
 
+    // Damaged coroutine states (truncated anywhere, single bytes changed) are refused or
+    // restored, never crash, and a restored one can still be called safely.
+    void corruptCoroutineStateIsSafe()
+    {
+        LogHost host;
+        ScriptVm a(ScriptLimits{}, 3);
+        QVERIFY(!a.load(Coroutines, "co", host));
+        const QByteArray bytes = a.serialize();
+        std::string error;
+        for (qsizetype n = 0; n < bytes.size(); n += 13)
+            QVERIFY(!ScriptVm::deserialize(bytes.left(n), ScriptLimits{}, &error));
+        int restored = 0;
+        for (qsizetype i = 8; i < bytes.size(); i += 11) {
+            QByteArray flipped = bytes;
+            flipped[i] = static_cast<char>(flipped[i] ^ (1 << (i % 8)));
+            auto vm = ScriptVm::deserialize(flipped, ScriptLimits{}, &error);
+            if (vm) {
+                ++restored;
+                std::vector<ScriptValue> out;
+                for (int k = 0; k < 3; ++k)
+                    vm->call("on_step", std::vector<ScriptValue>{k}, host, &out); // may fail, not crash
+            }
+        }
+        QVERIFY(restored > 0); // most flips hit values, which restore fine
+    }
+
     // A generator suspended mid-loop (nested Lua frames, a vararg frame, locals, a local
     // shared with closures as an open upvalue), a fresh, a finished and a failed coroutine:
     // restored into a fresh VM, every resume yields the same values and leaves the same state.
