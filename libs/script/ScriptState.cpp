@@ -1107,9 +1107,11 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
     decode(registryValue, &reg);
     if (!ttistable(&reg) || hvalue(&reg) != hvalue(&G(L)->l_registry))
         return fail("corrupt script state (registry)");
+    // Scripts cannot replace the string metatable (no debug library), only edit it.
     TValue smt;
     decode(stringMeta, &smt);
-    G(L)->mt[LUA_TSTRING] = ttistable(&smt) ? hvalue(&smt) : nullptr;
+    if (bad || (ttistable(&smt) ? hvalue(&smt) : nullptr) != G(L)->mt[LUA_TSTRING])
+        return fail("corrupt script state (string metatable)");
 
     lua_settop(L, 0);
     d.sandbox.random.hostSeed = hostSeed;
