@@ -686,7 +686,7 @@ void Node::estimateCell(
         // facet beside it. Aim just inside the blocker, at the point of c's bisector closest to
         // us among those on both bisectors, and follow the next blocker a few times.
         int blocker = c.confirmed ? sc : sa;
-        for (int step = 0; step < 3 && blocker >= 0 && blocker != int(k); ++step) {
+        for (int step = 0; step < 6 && blocker >= 0 && blocker != int(k); ++step) {
             const Candidate &b = cands[std::size_t(blocker)];
             double ac = 0.0;
             for (int i = 0; i < dims; ++i)
@@ -783,6 +783,10 @@ void Node::tick()
         else
             ++it;
     }
+    // Now and then re-evaluate what we already know with fresh random rays: small facets that one
+    // batch of rays missed get more chances without any extra message.
+    if (m_ticks % 5 == 4)
+        m_lastEvaluated.clear();
     if (!m_neighbours.empty()) {
         auto it = m_neighbours.upper_bound(m_gossipCursor);
         if (it == m_neighbours.end())

@@ -42,7 +42,7 @@ struct NodeConfig
 {
     Space space;
     Limits limits;
-    int raysPerEstimate = 48; // random rays per cell estimate (plus one ray per candidate)
+    int raysPerEstimate = 64; // random rays per cell estimate (plus one ray per candidate)
     int neighbourPatience = 16; // estimates a neighbour may stop no ray before it is dropped
     int viewSize = 12; // peer-sampling view
     int shuffleLength = 5;
