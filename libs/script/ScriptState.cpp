@@ -1091,6 +1091,22 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
     // upvalues with them.
     if (bad)
         return fail("corrupt script state (references)");
+    // Every live key must be found from its main position, as Lua's own lookup finds it:
+    // inserting next to a misplaced key would walk its collision chain forever.
+    for (const Record &rec : records) {
+        if (rec.kind != Kind::Table || rec.dummy)
+            continue;
+        Table *t = gco2t(rec.object);
+        for (int i = 0; i < sizenode(t); ++i) {
+            Node *n = gnode(t, i);
+            if (isempty(gval(n)) || keytt(n) == LUA_TDEADKEY)
+                continue;
+            TValue k;
+            getnodekey(L, &k, n);
+            if (ttisnil(&k) || luaH_get(t, &k) != gval(n))
+                return fail("corrupt script state (misplaced table key)");
+        }
+    }
     std::vector<bool> placed(records.size(), false);
     for (Record &rec : records) {
         if (rec.kind != Kind::Thread || rec.builtin != 0)
