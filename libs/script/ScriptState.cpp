@@ -956,13 +956,17 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
         case LUA_VNUMFLT:
         case LUA_VLCF:
             break;
-        default:
-            if (!(e.tt & BIT_ISCOLLECTABLE) || (e.tt & 0x3f) == LUA_VLIGHTUSERDATA) {
-                bad = true;
-                setnilvalue(out);
-                return;
-            }
+        case ctb(LUA_VSHRSTR):
+        case ctb(LUA_VLNGSTR):
+        case ctb(LUA_VTABLE):
+        case ctb(LUA_VLCL):
+        case ctb(LUA_VCCL):
+        case ctb(LUA_VTHREAD):
             break;
+        default:
+            bad = true;
+            setnilvalue(out);
+            return;
         }
         switch (e.tt & 0x3f) {
         case LUA_VNUMINT:
