@@ -38,9 +38,12 @@
 //   suspended. collectgarbage("count") is absent; memoryUsed() may differ by a few hundred
 //   bytes between a VM and its restored copy (stacks are rebuilt), limits apply to each.
 // - Serialisation (serialize/deserialize): globals, tables (exact layout, cycles), Lua closures
-//   and shared upvalues, strings, numbers, library functions. Not yet restorable: suspended
-//   coroutines and C closures made at run time (gmatch iterators, coroutine.wrap functions);
-//   they still hash deterministically, and deserialize() says what is missing. A pairs()
+//   and shared upvalues, strings, numbers, library functions, coroutines (fresh, dead, or
+//   suspended in coroutine.yield from Lua code, with their frames and open upvalues). Not yet
+//   restorable: yields across pcall or a C function, and C closures made at run time (gmatch
+//   iterators, coroutine.wrap functions); they still hash deterministically, and deserialize()
+//   says what is missing. Character classes (%a, string.upper, tonumber(s, base)) are ASCII
+//   in every locale. A pairs()
 //   traversal must not span a snapshot (keys removed mid-traversal are stored as dead).
 // - Numerals that do not fit Fixed (1e20, -2147483648.0) are malformed; string.format("%5.1f")
 //   and friends round exact binary values half to even like C.
