@@ -6,6 +6,8 @@
 // snapshot file, so "equal hash" and "equal snapshot" mean the same thing. Little-endian
 // fixed-width integers, length-prefixed strings; no padding, no addresses, no floating point.
 
+#include "core/FQuat.h"
+#include "core/FVec3.h"
 #include "core/Fixed.h"
 
 #include <cstdint>
@@ -39,6 +41,19 @@ public:
     void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
     void fixed(Fixed v) { i64(v.raw()); }
     void boolean(bool v) { u8(v ? 1 : 0); }
+    void vec3(const FVec3 &v)
+    {
+        fixed(v.x);
+        fixed(v.y);
+        fixed(v.z);
+    }
+    void quat(const FQuat &q)
+    {
+        fixed(q.x);
+        fixed(q.y);
+        fixed(q.z);
+        fixed(q.w);
+    }
     void str(std::string_view s)
     {
         u32(static_cast<std::uint32_t>(s.size()));
@@ -83,6 +98,23 @@ public:
     }
     std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
     Fixed fixed() { return Fixed::fromRaw(i64()); }
+    FVec3 vec3()
+    {
+        FVec3 v;
+        v.x = fixed();
+        v.y = fixed();
+        v.z = fixed();
+        return v;
+    }
+    FQuat quat()
+    {
+        FQuat q;
+        q.x = fixed();
+        q.y = fixed();
+        q.z = fixed();
+        q.w = fixed();
+        return q;
+    }
     bool boolean()
     {
         const std::uint8_t v = u8();

@@ -11,37 +11,6 @@ namespace {
 
 constexpr std::uint32_t MaxInputsPerBatch = 1u << 20;
 
-void vec(Writer &out, const FVec3 &v)
-{
-    out.fixed(v.x);
-    out.fixed(v.y);
-    out.fixed(v.z);
-}
-FVec3 vec(Reader &in)
-{
-    FVec3 v;
-    v.x = in.fixed();
-    v.y = in.fixed();
-    v.z = in.fixed();
-    return v;
-}
-void quat(Writer &out, const FQuat &q)
-{
-    out.fixed(q.x);
-    out.fixed(q.y);
-    out.fixed(q.z);
-    out.fixed(q.w);
-}
-FQuat quat(Reader &in)
-{
-    FQuat q;
-    q.x = in.fixed();
-    q.y = in.fixed();
-    q.z = in.fixed();
-    q.w = in.fixed();
-    return q;
-}
-
 void encodeAction(Writer &out, const InputAction &action)
 {
     out.u8(static_cast<std::uint8_t>(action.index()));
@@ -52,13 +21,13 @@ void encodeAction(Writer &out, const InputAction &action)
                 out.u64(a.avatar);
                 out.u64(a.account);
                 out.str(a.name);
-                vec(out, a.position);
+                out.vec3(a.position);
             } else if constexpr (std::is_same_v<T, AvatarLeave>) {
                 out.u64(a.avatar);
             } else if constexpr (std::is_same_v<T, AvatarMove>) {
                 out.u64(a.avatar);
-                vec(out, a.position);
-                quat(out, a.rotation);
+                out.vec3(a.position);
+                out.quat(a.rotation);
                 out.str(a.animation);
             } else if constexpr (std::is_same_v<T, AvatarChat>) {
                 out.u64(a.avatar);
@@ -73,14 +42,14 @@ void encodeAction(Writer &out, const InputAction &action)
                 out.u64(a.other);
             } else if constexpr (std::is_same_v<T, PhysicsTransform>) {
                 out.u64(a.object);
-                vec(out, a.position);
-                quat(out, a.rotation);
+                out.vec3(a.position);
+                out.quat(a.rotation);
             } else if constexpr (std::is_same_v<T, CreateObject>) {
                 out.u64(a.owner);
                 out.str(a.name);
-                vec(out, a.position);
-                quat(out, a.rotation);
-                vec(out, a.scale);
+                out.vec3(a.position);
+                out.quat(a.rotation);
+                out.vec3(a.scale);
                 out.u32(a.colour);
                 out.str(a.text);
                 out.u32(a.permissions);
@@ -113,7 +82,7 @@ InputAction decodeAction(Reader &in)
         a.avatar = in.u64();
         a.account = in.u64();
         a.name = in.str();
-        a.position = vec(in);
+        a.position = in.vec3();
         return a;
     }
     case 1:
@@ -121,8 +90,8 @@ InputAction decodeAction(Reader &in)
     case 2: {
         AvatarMove a;
         a.avatar = in.u64();
-        a.position = vec(in);
-        a.rotation = quat(in);
+        a.position = in.vec3();
+        a.rotation = in.quat();
         a.animation = in.str();
         return a;
     }
@@ -149,17 +118,17 @@ InputAction decodeAction(Reader &in)
     case 6: {
         PhysicsTransform a;
         a.object = in.u64();
-        a.position = vec(in);
-        a.rotation = quat(in);
+        a.position = in.vec3();
+        a.rotation = in.quat();
         return a;
     }
     case 7: {
         CreateObject a;
         a.owner = in.u64();
         a.name = in.str();
-        a.position = vec(in);
-        a.rotation = quat(in);
-        a.scale = vec(in);
+        a.position = in.vec3();
+        a.rotation = in.quat();
+        a.scale = in.vec3();
         a.colour = in.u32();
         a.text = in.str();
         a.permissions = in.u32();

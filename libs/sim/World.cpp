@@ -13,40 +13,6 @@ namespace {
 
 constexpr std::uint32_t MaxDecodedItems = 1u << 20;
 
-void encodeVec(Writer &out, const FVec3 &v)
-{
-    out.fixed(v.x);
-    out.fixed(v.y);
-    out.fixed(v.z);
-}
-
-FVec3 decodeVec(Reader &in)
-{
-    FVec3 v;
-    v.x = in.fixed();
-    v.y = in.fixed();
-    v.z = in.fixed();
-    return v;
-}
-
-void encodeQuat(Writer &out, const FQuat &q)
-{
-    out.fixed(q.x);
-    out.fixed(q.y);
-    out.fixed(q.z);
-    out.fixed(q.w);
-}
-
-FQuat decodeQuat(Reader &in)
-{
-    FQuat q;
-    q.x = in.fixed();
-    q.y = in.fixed();
-    q.z = in.fixed();
-    q.w = in.fixed();
-    return q;
-}
-
 void encodeScriptInfo(Writer &out, const ScriptInfo &script)
 {
     out.str(script.source);
@@ -124,9 +90,9 @@ void Object::encode(Writer &out) const
     out.u64(owner);
     out.u64(parent);
     out.str(name);
-    encodeVec(out, position);
-    encodeQuat(out, rotation);
-    encodeVec(out, scale);
+    out.vec3(position);
+    out.quat(rotation);
+    out.vec3(scale);
     out.u32(colour);
     out.str(text);
     out.u32(permissions);
@@ -155,9 +121,9 @@ Object Object::decode(Reader &in)
     o.owner = in.u64();
     o.parent = in.u64();
     o.name = in.str();
-    o.position = decodeVec(in);
-    o.rotation = decodeQuat(in);
-    o.scale = decodeVec(in);
+    o.position = in.vec3();
+    o.rotation = in.quat();
+    o.scale = in.vec3();
     o.colour = in.u32();
     o.text = in.str();
     o.permissions = in.u32();
@@ -200,9 +166,9 @@ void Object::finalize()
     out.u64(owner);
     out.u64(parent);
     out.str(name);
-    encodeVec(out, position);
-    encodeQuat(out, rotation);
-    encodeVec(out, scale);
+    out.vec3(position);
+    out.quat(rotation);
+    out.vec3(scale);
     out.u32(colour);
     out.str(text);
     out.u32(permissions);
@@ -228,8 +194,8 @@ void Avatar::encode(Writer &out) const
     out.u64(id);
     out.u64(account);
     out.str(name);
-    encodeVec(out, position);
-    encodeQuat(out, rotation);
+    out.vec3(position);
+    out.quat(rotation);
     out.str(animation);
 }
 
@@ -239,8 +205,8 @@ Avatar Avatar::decode(Reader &in)
     a.id = in.u64();
     a.account = in.u64();
     a.name = in.str();
-    a.position = decodeVec(in);
-    a.rotation = decodeQuat(in);
+    a.position = in.vec3();
+    a.rotation = in.quat();
     a.animation = in.str();
     a.finalize();
     return a;
