@@ -69,6 +69,21 @@ bool keyLess(const ScriptValue &a, const ScriptValue &b)
     return std::get<std::string>(a) < std::get<std::string>(b);
 }
 
+// Calls the host with no Lua error machinery active: a host exception comes back as the message
+// the caller raises as a Lua error once the C++ handler has been left.
+std::optional<std::string> callHost(ScriptHost &host, std::string_view function,
+    std::span<const ScriptValue> args, std::vector<ScriptValue> &results)
+{
+    try {
+        results = host.call(function, args);
+    } catch (const ScriptError &e) {
+        return e.message;
+    } catch (const std::exception &e) {
+        return std::string(e.what());
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 bool ScriptVm::Impl::toValue(lua_State *L, int index, ScriptValue &out, int depth,
@@ -200,18 +215,8 @@ int ScriptVm::Impl::hostFunction(lua_State *L)
     if (self.host == nullptr)
         return luaL_error(L, "%s: no host", name);
     std::vector<ScriptValue> results;
-    bool failed = false;
-    try {
-        results = self.host->call(std::string_view(name, nameLen), args);
-    } catch (const ScriptError &e) {
-        error = e.message;
-        failed = true;
-    } catch (const std::exception &e) {
-        error = e.what();
-        failed = true;
-    }
-    if (failed)
-        return luaL_error(L, "%s", error.c_str());
+    if (const auto failure = callHost(*self.host, std::string_view(name, nameLen), args, results))
+        return luaL_error(L, "%s", failure->c_str());
     luaL_checkstack(L, static_cast<int>(results.size()) + 3, "too many results");
     for (const auto &r : results)
         pushValue(L, r, 0);
@@ -236,19 +241,10 @@ int ScriptVm::Impl::print(lua_State *L)
     const ScriptValue line{std::string(s, len)};
     if (self.host == nullptr)
         return 0;
-    std::string error;
-    bool failed = false;
-    try {
-        self.host->call("print", std::span<const ScriptValue>(&line, 1));
-    } catch (const ScriptError &e) {
-        error = e.message;
-        failed = true;
-    } catch (const std::exception &e) {
-        error = e.what();
-        failed = true;
-    }
-    if (failed)
-        return luaL_error(L, "%s", error.c_str());
+    std::vector<ScriptValue> ignored;
+    if (const auto failure
+        = callHost(*self.host, "print", std::span<const ScriptValue>(&line, 1), ignored))
+        return luaL_error(L, "%s", failure->c_str());
     return 0;
 }
 
