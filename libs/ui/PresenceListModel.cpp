@@ -172,26 +172,15 @@ void PresenceListModel::clear()
         emit onlineCountChanged();
 }
 
+// The names QML shows are the protocol's own (libs/chat), so the two cannot drift apart.
 QString PresenceListModel::presenceName(Presence presence)
 {
-    switch (presence) {
-    case Presence::Online:
-        return QStringLiteral("online");
-    case Presence::Away:
-        return QStringLiteral("away");
-    case Presence::Offline:
-        break;
-    }
-    return QStringLiteral("offline");
+    return presenceToString(presence);
 }
 
 Presence PresenceListModel::presenceFromName(const QString &name)
 {
-    if (name == u"online")
-        return Presence::Online;
-    if (name == u"away")
-        return Presence::Away;
-    return Presence::Offline;
+    return presenceFromString(name);
 }
 
 int PresenceListModel::sortedRowFor(const Item &item) const
