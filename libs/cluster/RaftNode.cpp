@@ -88,6 +88,22 @@ QByteArray decodeEntry(const char *data, size_t size)
     return QByteArray(data + 8, qsizetype(length));
 }
 
+// A request made after stop() still gets its answer, later on the caller's thread like any other.
+template<typename Result, typename Callback>
+void reportShutdown(QObject *context, Callback done)
+{
+    Result result;
+    result.errorCode = RAFT_SHUTDOWN;
+    result.error = raftError(RAFT_SHUTDOWN);
+    QMetaObject::invokeMethod(
+        context,
+        [done = std::move(done), result] {
+            if (done)
+                done(result);
+        },
+        Qt::QueuedConnection);
+}
+
 } // namespace
 
 // Everything libraft and libuv touch lives here and is used on the raft thread only, except the
@@ -744,16 +760,7 @@ bool RaftNode::isRunning() const
 void RaftNode::propose(const QByteArray &batch, ProposeCallback done)
 {
     if (!m_engine) {
-        ProposeResult result;
-        result.errorCode = RAFT_SHUTDOWN;
-        result.error = raftError(RAFT_SHUTDOWN);
-        QMetaObject::invokeMethod(
-            this,
-            [done, result] {
-                if (done)
-                    done(result);
-            },
-            Qt::QueuedConnection);
+        reportShutdown<ProposeResult>(this, std::move(done));
         return;
     }
     m_engine->propose(batch, std::move(done));
@@ -762,16 +769,7 @@ void RaftNode::propose(const QByteArray &batch, ProposeCallback done)
 void RaftNode::addVoter(quint64 id, const QString &address, ChangeCallback done)
 {
     if (!m_engine) {
-        ChangeResult result;
-        result.errorCode = RAFT_SHUTDOWN;
-        result.error = raftError(RAFT_SHUTDOWN);
-        QMetaObject::invokeMethod(
-            this,
-            [done, result] {
-                if (done)
-                    done(result);
-            },
-            Qt::QueuedConnection);
+        reportShutdown<ChangeResult>(this, std::move(done));
         return;
     }
     m_engine->change(true, id, address, std::move(done));
@@ -780,16 +778,7 @@ void RaftNode::addVoter(quint64 id, const QString &address, ChangeCallback done)
 void RaftNode::removeServer(quint64 id, ChangeCallback done)
 {
     if (!m_engine) {
-        ChangeResult result;
-        result.errorCode = RAFT_SHUTDOWN;
-        result.error = raftError(RAFT_SHUTDOWN);
-        QMetaObject::invokeMethod(
-            this,
-            [done, result] {
-                if (done)
-                    done(result);
-            },
-            Qt::QueuedConnection);
+        reportShutdown<ChangeResult>(this, std::move(done));
         return;
     }
     m_engine->change(false, id, QString(), std::move(done));
