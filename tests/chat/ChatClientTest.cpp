@@ -12,22 +12,6 @@
 using namespace metatopia;
 using namespace metatopia::test;
 
-namespace {
-
-QStringList historyTexts(ChatClient &client, const QString &channel)
-{
-    QSignalSpy history(&client, &ChatClient::historyReceived);
-    client.requestHistory(channel, 0, 200);
-    if (!history.wait(WaitMs))
-        return { QStringLiteral("<no history>") };
-    QStringList texts;
-    for (const auto &m : history.first().at(1).value<QList<ChatMessage>>())
-        texts.append(m.text);
-    return texts;
-}
-
-} // namespace
-
 class ChatClientTest : public QObject
 {
     Q_OBJECT

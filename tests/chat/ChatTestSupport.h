@@ -6,6 +6,7 @@
 // its data in a temporary dir, ChatClients with their own pin stores, and a RawPeer that speaks
 // the protocol frame by frame for the cases ChatClient would never produce.
 
+#include "ChatClientSupport.h"
 #include "chat/ChatClient.h"
 #include "chat/ChatProtocol.h"
 #include "chat/ChatServerHost.h"
@@ -68,29 +69,13 @@ private:
 
 inline std::unique_ptr<ChatClient> makeClient(ServerFixture &server, const QString &name)
 {
-    auto client = std::make_unique<ChatClient>(server.clientDir(name));
-    client->setReconnectDelays(20, 200);
-    return client;
+    return makeChatClient(server.clientDir(name));
 }
 
-// Connects, registers (or logs in) and waits until logged in.
 inline bool connectAs(ChatClient &client, ServerFixture &server, const QString &user,
     bool registerFirst = true, const QString &password = QStringLiteral("correct horse"))
 {
-    QSignalSpy loggedIn(&client, &ChatClient::loggedIn);
-    client.connectToServer(QStringLiteral("127.0.0.1"), server.port());
-    if (registerFirst)
-        client.registerAccount(user, password);
-    else
-        client.login(user, password);
-    return QTest::qWaitFor([&] { return !loggedIn.isEmpty(); }, WaitMs);
-}
-
-inline bool joinAndWait(ChatClient &client, const QString &channel)
-{
-    QSignalSpy joined(&client, &ChatClient::channelJoined);
-    client.joinChannel(channel);
-    return QTest::qWaitFor([&] { return !joined.isEmpty(); }, WaitMs);
+    return connectChatClient(client, server.port(), user, registerFirst, password);
 }
 
 // A bare protocol peer: sends what the test says, records everything it receives.

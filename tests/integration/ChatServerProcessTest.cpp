@@ -6,6 +6,7 @@
 // clients reconnect and resend; hostile peers (random, truncated and oversized frames, raw
 // garbage, a flooder) do not stop it from serving a well-behaved client.
 
+#include "ChatClientSupport.h"
 #include "ServerProcess.h"
 
 #include "chat/ChatClient.h"
@@ -36,39 +37,12 @@ const QString Password = QStringLiteral("integration pw");
 
 std::unique_ptr<ChatClient> makeClient(const QTemporaryDir &dir, const QString &name)
 {
-    auto client = std::make_unique<ChatClient>(dir.filePath(QStringLiteral("clients/") + name));
-    client->setReconnectDelays(25, 250);
-    return client;
+    return makeChatClient(dir.filePath(QStringLiteral("clients/") + name));
 }
 
 bool connectAs(ChatClient &client, quint16 port, const QString &user, bool registerFirst)
 {
-    QSignalSpy loggedIn(&client, &ChatClient::loggedIn);
-    client.connectToServer(QStringLiteral("127.0.0.1"), port);
-    if (registerFirst)
-        client.registerAccount(user, Password);
-    else
-        client.login(user, Password);
-    return QTest::qWaitFor([&] { return !loggedIn.isEmpty(); }, WaitMs);
-}
-
-bool join(ChatClient &client, const QString &channel)
-{
-    QSignalSpy joined(&client, &ChatClient::channelJoined);
-    client.joinChannel(channel);
-    return QTest::qWaitFor([&] { return !joined.isEmpty(); }, WaitMs);
-}
-
-QStringList historyTexts(ChatClient &client, const QString &channel)
-{
-    QSignalSpy history(&client, &ChatClient::historyReceived);
-    client.requestHistory(channel, 0, 200);
-    if (!history.wait(WaitMs))
-        return { QStringLiteral("<no history>") };
-    QStringList texts;
-    for (const auto &m : history.first().at(1).value<QList<ChatMessage>>())
-        texts.append(m.text);
-    return texts;
+    return connectChatClient(client, port, user, registerFirst, Password);
 }
 
 // One well-behaved round trip: a says something on #ok, b receives it.
@@ -169,7 +143,7 @@ private slots:
         QVERIFY(connectAs(*b, server.port(), QStringLiteral("bob"), true));
         QVERIFY(connectAs(*c, server.port(), QStringLiteral("carol"), true));
         for (ChatClient *client : { a.get(), b.get(), c.get() })
-            QVERIFY(join(*client, QStringLiteral("#town")));
+            QVERIFY(joinAndWait(*client, QStringLiteral("#town")));
 
         QSignalSpy bMsgs(b.get(), &ChatClient::messageReceived);
         QSignalSpy cMsgs(c.get(), &ChatClient::messageReceived);
@@ -208,8 +182,8 @@ private slots:
         auto b = makeClient(dir, QStringLiteral("b"));
         QVERIFY(connectAs(*a, port, QStringLiteral("alice"), true));
         QVERIFY(connectAs(*b, port, QStringLiteral("bob"), true));
-        QVERIFY(join(*a, QStringLiteral("#keep")));
-        QVERIFY(join(*b, QStringLiteral("#keep")));
+        QVERIFY(joinAndWait(*a, QStringLiteral("#keep")));
+        QVERIFY(joinAndWait(*b, QStringLiteral("#keep")));
         QSignalSpy acks(a.get(), &ChatClient::messageAcknowledged);
         QStringList expected;
         for (int i = 0; i < 20; ++i) {
@@ -252,8 +226,8 @@ private slots:
         auto b = makeClient(dir, QStringLiteral("b"));
         QVERIFY(connectAs(*a, server.port(), QStringLiteral("alice"), true));
         QVERIFY(connectAs(*b, server.port(), QStringLiteral("bob"), true));
-        QVERIFY(join(*a, QStringLiteral("#ok")));
-        QVERIFY(join(*b, QStringLiteral("#ok")));
+        QVERIFY(joinAndWait(*a, QStringLiteral("#ok")));
+        QVERIFY(joinAndWait(*b, QStringLiteral("#ok")));
         QVERIFY(roundTrip(*a, *b, QStringLiteral("before")));
 
         auto *rng = QRandomGenerator::global();

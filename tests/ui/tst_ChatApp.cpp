@@ -186,7 +186,9 @@ void TestChatApp::qmlLoads()
 
 void TestChatApp::loginAndChatThroughTheUi()
 {
-    m_server = std::make_unique<ServerProcess>(m_dir.filePath(QStringLiteral("server")));
+    m_server = std::make_unique<ServerProcess>(m_dir.filePath(QStringLiteral("server")),
+        QStringList { QStringLiteral("--wrong-password-delay"), QStringLiteral("0"),
+            QStringLiteral("--rate-limit"), QStringLiteral("0") });
     QVERIFY2(m_server->start(), "metatopia-server did not print its LISTENING line");
 
     // Bob and Carol are already talking in #general when Alice arrives.

@@ -56,7 +56,9 @@ private:
 void TestChatController::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_server = std::make_unique<ServerProcess>(m_dir.filePath(QStringLiteral("server")));
+    m_server = std::make_unique<ServerProcess>(m_dir.filePath(QStringLiteral("server")),
+        QStringList { QStringLiteral("--wrong-password-delay"), QStringLiteral("0"),
+            QStringLiteral("--rate-limit"), QStringLiteral("0") });
     QVERIFY2(m_server->start(), "metatopia-server did not print its LISTENING line");
 }
 
@@ -254,7 +256,7 @@ void TestChatController::serverRestartReconnectsAndResends()
 
     // The server goes down: the controller shows it is reconnecting, the session stays open.
     const quint16 port = m_server->port();
-    m_server->stop();
+    m_server->terminate();
     QTRY_VERIFY_WITH_TIMEOUT(controller->reconnecting(), waitMs);
     QVERIFY(controller->reconnectAttempt() >= 1);
     QVERIFY(controller->reconnectDelayMs() > 0);

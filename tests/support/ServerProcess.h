@@ -2,8 +2,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #pragma once
 
-// A real metatopia-server child process for multi-process tests and benchmarks: started with a
-// data dir and a port (0 = ephemeral), ready once it printed its LISTENING line.
+// A real metatopia-server (chat role) child process for multi-process tests and benchmarks:
+// started with a data dir and a port (0 = ephemeral), ready once it printed its
+// "LISTENING <address>:<port> fingerprint=<sha256>" line. Its stderr goes to <dataDir>.stderr.log
+// so a failing test can point at it.
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -16,25 +18,30 @@ namespace metatopia::test {
 class ServerProcess
 {
 public:
-    explicit ServerProcess(QString dataDir)
+    // baseArgs are passed on every start (e.g. "--rate-limit 0" for a whole test class).
+    explicit ServerProcess(QString dataDir, QStringList baseArgs = {})
         : m_dataDir(std::move(dataDir))
+        , m_baseArgs(std::move(baseArgs))
     { }
-    ~ServerProcess() { kill(); }
+    ~ServerProcess() { terminate(10000); }
+    ServerProcess(const ServerProcess &) = delete;
+    ServerProcess &operator=(const ServerProcess &) = delete;
 
-    // Starts the server and waits (bounded) for "LISTENING <addr>:<port> fingerprint=<fp>".
-    bool start(quint16 port = 0, const QStringList &extraArgs = {}, int timeoutMs = 20000)
+    // Starts the server and waits (bounded) for its LISTENING line. Restarting on the same data
+    // dir and port is how tests simulate an operator restart.
+    bool start(quint16 port = 0, const QStringList &extraArgs = {}, int timeoutMs = 30000)
     {
         m_stdout.clear();
+        m_port = 0;
         m_process.setProgram(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"));
-        m_process.setArguments(
-            QStringList { QStringLiteral("--role"), QStringLiteral("chat"),
-                QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--listen"),
-                QStringLiteral("127.0.0.1"), QStringLiteral("--port"), QString::number(port),
-                QStringLiteral("--name"), QStringLiteral("integration") }
-            + extraArgs);
+        m_process.setArguments(QStringList { QStringLiteral("--role"), QStringLiteral("chat"),
+                                   QStringLiteral("--data-dir"), m_dataDir,
+                                   QStringLiteral("--listen"), QStringLiteral("127.0.0.1"),
+                                   QStringLiteral("--port"), QString::number(port),
+                                   QStringLiteral("--name"), QStringLiteral("test-server") }
+            + m_baseArgs + extraArgs);
         m_process.setProcessChannelMode(QProcess::SeparateChannels);
-        m_process.setStandardErrorFile(
-            m_dataDir + QStringLiteral(".stderr.log"), QIODevice::Append);
+        m_process.setStandardErrorFile(stderrLog(), QIODevice::Append);
         m_process.start();
         if (!m_process.waitForStarted(timeoutMs))
             return false;
@@ -43,9 +50,8 @@ public:
             QRegularExpression::MultilineOption);
         QElapsedTimer timer;
         timer.start();
-        while (timer.elapsed() < timeoutMs) {
-            if (m_process.state() != QProcess::Running)
-                return false;
+        while (timer.elapsed() < timeoutMs && m_process.state() == QProcess::Running) {
+            // Returns as soon as output arrives; the 100 ms only bounds a silent child.
             m_process.waitForReadyRead(100);
             m_stdout += QString::fromUtf8(m_process.readAllStandardOutput());
             const auto match = line.match(m_stdout);
@@ -58,7 +64,8 @@ public:
         return false;
     }
 
-    // SIGTERM, then waits for a clean exit. True when it exited with status 0.
+    // SIGTERM, then waits for a clean exit (SIGKILL after timeoutMs). True when it exited with
+    // status 0.
     bool terminate(int timeoutMs = 20000)
     {
         if (m_process.state() == QProcess::NotRunning)
@@ -87,6 +94,7 @@ public:
 
 private:
     QString m_dataDir;
+    QStringList m_baseArgs;
     QProcess m_process;
     QString m_stdout;
     quint16 m_port = 0;
