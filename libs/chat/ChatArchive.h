@@ -3,7 +3,7 @@
 #pragma once
 
 // The chat's durable record on top of libs/store's HistoryStore: messages in ChatMessage terms,
-// plus what only the chat needs, in two tables of its own in the same database:
+// plus what only the chat needs, in two tables of its own (made by libs/store's migrations):
 // - chat_sent (account, clientSeq) -> message: a resent message is recognised and acknowledged
 //   again instead of being stored twice. The message and its chat_sent row are committed in one
 //   transaction, so after a crash either both exist or neither does.
@@ -32,7 +32,7 @@ public:
     explicit ChatArchive(store::Database &database);
     ~ChatArchive();
 
-    // Creates the chat's tables if needed. False with errorString() on failure.
+    // Checks the database has the chat's tables. False with errorString() on failure.
     bool open();
 
     struct Item

@@ -61,6 +61,21 @@ const std::vector<Migration> &migrations()
                 QStringLiteral("CREATE INDEX chat_messages_by_conversation ON "
                                "chat_messages(conversation, id)"),
             } },
+        // The chat's own bookkeeping (libs/chat ChatArchive). Databases written before this
+        // migration existed may already have the tables, made by the chat itself: IF NOT EXISTS.
+        { 4,
+            {
+                QStringLiteral("CREATE TABLE IF NOT EXISTS chat_sent ("
+                               " account_id INTEGER NOT NULL,"
+                               " client_seq INTEGER NOT NULL,"
+                               " message_id INTEGER NOT NULL,"
+                               " timestamp_ms INTEGER NOT NULL,"
+                               " PRIMARY KEY (account_id, client_seq)) WITHOUT ROWID"),
+                QStringLiteral("CREATE TABLE IF NOT EXISTS chat_contacts ("
+                               " account_id INTEGER NOT NULL,"
+                               " peer TEXT NOT NULL,"
+                               " PRIMARY KEY (account_id, peer)) WITHOUT ROWID"),
+            } },
     };
     return list;
 }

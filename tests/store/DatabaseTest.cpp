@@ -70,6 +70,33 @@ private Q_SLOTS:
         QCOMPARE(q.value(0).toInt(), Database::latestSchemaVersion());
     }
 
+    // Before schema version 4 the chat made chat_sent and chat_contacts itself; such a file
+    // upgrades without losing their rows.
+    void chatTablesMadeBeforeVersion4AreKept()
+    {
+        const QString file = path(QStringLiteral("chat-v3.db"));
+        {
+            Database v3;
+            DatabaseOptions options;
+            options.targetVersion = 3;
+            QVERIFY(v3.open(file, options));
+            QSqlQuery q(v3.connection());
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE chat_sent (account_id INTEGER NOT NULL, "
+                                          "client_seq INTEGER NOT NULL, message_id INTEGER NOT "
+                                          "NULL, timestamp_ms INTEGER NOT NULL, PRIMARY KEY "
+                                          "(account_id, client_seq)) WITHOUT ROWID")));
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO chat_sent VALUES (1, 7, 42, 1000)")));
+        }
+        Database db;
+        QVERIFY2(db.open(file), qPrintable(db.errorString()));
+        QCOMPARE(db.schemaVersion(), Database::latestSchemaVersion());
+        QSqlQuery q(db.connection());
+        QVERIFY(q.exec(QStringLiteral("SELECT message_id FROM chat_sent WHERE client_seq = 7")));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toInt(), 42);
+        QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM chat_contacts")));
+    }
+
     void garbageFileIsRefusedUntouched()
     {
         const QString file = path(QStringLiteral("garbage.db"));
