@@ -9,11 +9,15 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFileInfo>
+#include <QSettings>
 #include <QSocketNotifier>
 #include <QStandardPaths>
 
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,6 +57,84 @@ int fail(const QString &text)
     return 2;
 }
 
+// --config <file>: an INI file whose keys are the long option names ("tick-rate=45", "join=true");
+// an option given on the command line wins over the file. Values with commas must be quoted
+// (peers="1=...,2=..."), otherwise QSettings reads them as a list; such lists are joined back
+// with commas so an unquoted --peers list still works.
+class OptionValues
+{
+public:
+    explicit OptionValues(const QCommandLineParser &parser)
+        : m_parser(parser)
+    { }
+
+    // Loads the file and refuses keys that are not options, so a typo is an error instead of a
+    // silently ignored setting.
+    bool load(const QString &path, const QList<QCommandLineOption> &known, QString *error)
+    {
+        if (!QFileInfo(path).isFile() || !QFileInfo(path).isReadable()) {
+            *error = QStringLiteral("--config: cannot read \"%1\"").arg(path);
+            return false;
+        }
+        m_file = std::make_unique<QSettings>(path, QSettings::IniFormat);
+        if (m_file->status() != QSettings::NoError) {
+            *error = QStringLiteral("--config: \"%1\" is not a valid INI file").arg(path);
+            return false;
+        }
+        QStringList names;
+        for (const QCommandLineOption &option : known)
+            names << option.names().constLast();
+        names.removeAll(QStringLiteral("config"));
+        for (const QString &key : m_file->allKeys()) {
+            if (!names.contains(key)) {
+                *error = QStringLiteral("--config: unknown key \"%1\" in %2 (known: %3)")
+                             .arg(key, path, names.join(QStringLiteral(", ")));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    QString value(const QCommandLineOption &option) const
+    {
+        const QString key = option.names().constLast();
+        if (m_parser.isSet(option) || !m_file || !m_file->contains(key))
+            return m_parser.value(option);
+        const QVariant value = m_file->value(key);
+        if (value.typeId() == QMetaType::QStringList)
+            return value.toStringList().join(QLatin1Char(','));
+        return value.toString();
+    }
+
+    bool isSet(const QCommandLineOption &option) const
+    {
+        return m_parser.isSet(option) || (m_file && m_file->contains(option.names().constLast()));
+    }
+
+    // A flag (an option without a value): on the command line it is on; in the file it is
+    // "true"/"false" (also 1/0, yes/no, on/off).
+    std::optional<bool> flag(const QCommandLineOption &option) const
+    {
+        if (m_parser.isSet(option))
+            return true;
+        const QString key = option.names().constLast();
+        if (!m_file || !m_file->contains(key))
+            return false;
+        const QString text = value(option).trimmed().toLower();
+        if (text == QLatin1String("true") || text == QLatin1String("1")
+            || text == QLatin1String("yes") || text == QLatin1String("on"))
+            return true;
+        if (text == QLatin1String("false") || text == QLatin1String("0")
+            || text == QLatin1String("no") || text == QLatin1String("off"))
+            return false;
+        return std::nullopt;
+    }
+
+private:
+    const QCommandLineParser &m_parser;
+    std::unique_ptr<QSettings> m_file;
+};
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -66,13 +148,14 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral(
         "Metatopia server daemon. Runs with no arguments: chat role on 127.0.0.1:7777, data "
         "under the user's data dir. Prints \"LISTENING <address>:<port> fingerprint=<sha256>\" "
-        "on stdout once it accepts connections; logs go to stderr."));
+        "on stdout once it accepts connections (the sim role: \"READY client=<port> "
+        "raft=<address>\"); logs go to stderr. Every option can also come from a --config "
+        "file."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption role(QStringLiteral("role"),
         QStringLiteral("Role to run: chat, or sim (a replica of a lockstep sim cluster)."),
-        QStringLiteral("role"),
-        QStringLiteral("chat"));
+        QStringLiteral("role"), QStringLiteral("chat"));
     const QCommandLineOption dataDir(QStringLiteral("data-dir"),
         QStringLiteral("Directory for the database and TLS identity (default: %1).")
             .arg(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
@@ -113,33 +196,47 @@ int main(int argc, char *argv[])
     const QCommandLineOption tickRate(QStringLiteral("tick-rate"),
         QStringLiteral("sim: ticks per second (default 45)."), QStringLiteral("hz"),
         QStringLiteral("45"));
-    parser.addOptions({ role, dataDir, listen, port, name, source, loginDelay, rate, cluster,
-        replicaId, peers, join, tickRate });
+    const QCommandLineOption configFile(QStringLiteral("config"),
+        QStringLiteral("Read options from an INI file: one \"key=value\" per line, keys named "
+                       "like the long options (role=sim, tick-rate=45, join=true); quote values "
+                       "with commas (peers=\"1=...,2=...\"). Options given on the command line "
+                       "override the file; an unknown key is an error."),
+        QStringLiteral("file"));
+    const QList<QCommandLineOption> allOptions { role, dataDir, listen, port, name, source,
+        loginDelay, rate, cluster, replicaId, peers, join, tickRate, configFile };
+    parser.addOptions(allOptions);
     parser.process(app);
 
-    const QString roleName = parser.value(role);
+    OptionValues options(parser);
+    if (parser.isSet(configFile)) {
+        QString configError;
+        if (!options.load(parser.value(configFile), allOptions, &configError))
+            return fail(configError);
+    }
+
+    const QString roleName = options.value(role);
     if (roleName != QLatin1String("chat") && roleName != QLatin1String("sim"))
-        return fail(QStringLiteral("role \"%1\" is not available (available: chat, sim)")
-                        .arg(roleName));
+        return fail(
+            QStringLiteral("role \"%1\" is not available (available: chat, sim)").arg(roleName));
 
     metatopia::ChatServerConfig config;
-    config.dataDir = parser.isSet(dataDir)
-        ? parser.value(dataDir)
+    config.dataDir = options.isSet(dataDir)
+        ? options.value(dataDir)
         : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    if (!config.listenAddress.setAddress(parser.value(listen)))
+    if (!config.listenAddress.setAddress(options.value(listen)))
         return fail(
-            QStringLiteral("--listen: \"%1\" is not an IP address").arg(parser.value(listen)));
+            QStringLiteral("--listen: \"%1\" is not an IP address").arg(options.value(listen)));
     bool ok = false;
-    const uint portValue = parser.value(port).toUInt(&ok);
+    const uint portValue = options.value(port).toUInt(&ok);
     if (!ok || portValue > 65535)
-        return fail(QStringLiteral("--port: \"%1\" is not a port number").arg(parser.value(port)));
+        return fail(QStringLiteral("--port: \"%1\" is not a port number").arg(options.value(port)));
     config.port = quint16(portValue);
-    config.name = parser.value(name);
-    config.sourceOffer = parser.value(source);
-    config.chat.wrongPasswordDelayMs = parser.value(loginDelay).toInt(&ok);
+    config.name = options.value(name);
+    config.sourceOffer = options.value(source);
+    config.chat.wrongPasswordDelayMs = options.value(loginDelay).toInt(&ok);
     if (!ok || config.chat.wrongPasswordDelayMs < 0)
         return fail(QStringLiteral("--wrong-password-delay: not a number of milliseconds"));
-    config.messagesPerSecond = parser.value(rate).toDouble(&ok);
+    config.messagesPerSecond = options.value(rate).toDouble(&ok);
     if (!ok || config.messagesPerSecond < 0)
         return fail(QStringLiteral("--rate-limit: not a number"));
     config.messageBurst = config.messagesPerSecond * 2;
@@ -150,24 +247,29 @@ int main(int argc, char *argv[])
     if (roleName == QLatin1String("sim")) {
         metatopia::cluster::SimReplicaOptions sim;
         sim.dataDir = config.dataDir;
-        sim.clusterId = parser.value(cluster).toULongLong(&ok);
+        sim.clusterId = options.value(cluster).toULongLong(&ok);
         if (!ok)
             return fail(QStringLiteral("--cluster: not a number"));
-        sim.id = parser.value(replicaId).toULongLong(&ok);
+        sim.id = options.value(replicaId).toULongLong(&ok);
         if (!ok || sim.id == 0)
             return fail(QStringLiteral("--id: not a positive number"));
-        sim.tickRateHz = parser.value(tickRate).toInt(&ok);
+        sim.tickRateHz = options.value(tickRate).toInt(&ok);
         if (!ok || sim.tickRateHz <= 0 || sim.tickRateHz > 1000)
             return fail(QStringLiteral("--tick-rate: not a rate between 1 and 1000"));
-        sim.join = parser.isSet(join);
-        QString peersText = parser.value(peers);
+        const std::optional<bool> joining = options.flag(join);
+        if (!joining)
+            return fail(
+                QStringLiteral("join: \"%1\" is not true or false").arg(options.value(join)));
+        sim.join = *joining;
+        QString peersText = options.value(peers);
         if (peersText.isEmpty()) {
             if (portValue == 0 || portValue >= 65535)
-                return fail(QStringLiteral("a single sim replica needs a fixed --port below 65535"));
+                return fail(
+                    QStringLiteral("a single sim replica needs a fixed --port below 65535"));
             peersText = QStringLiteral("%1=127.0.0.1:%2/%3:%4")
                             .arg(sim.id)
                             .arg(portValue + 1)
-                            .arg(parser.value(listen))
+                            .arg(options.value(listen))
                             .arg(portValue);
         }
         QString error;
@@ -183,9 +285,9 @@ int main(int argc, char *argv[])
         }
         if (sim.raftAddress.isEmpty())
             return fail(QStringLiteral("--peers does not list this replica's --id %1").arg(sim.id));
-        qInfo("sim replica %llu of cluster %llu: raft %s, clients %s, data in %s",
-            quint64(sim.id), quint64(sim.clusterId), qPrintable(sim.raftAddress),
-            qPrintable(sim.clientAddress), qPrintable(sim.dataDir));
+        qInfo("sim replica %llu of cluster %llu: raft %s, clients %s, data in %s", quint64(sim.id),
+            quint64(sim.clusterId), qPrintable(sim.raftAddress), qPrintable(sim.clientAddress),
+            qPrintable(sim.dataDir));
         return metatopia::cluster::runSimReplica(sim);
     }
 
