@@ -257,25 +257,19 @@ void ChatController::ensureConnected()
 
 void ChatController::login(const QString &password)
 {
-    if (m_userName.isEmpty() || password.isEmpty()) {
-        setLoginError(tr("Enter a user name and a password."));
-        return;
-    }
-    if (m_host.isEmpty()) {
-        setLoginError(tr("Enter the server's address."));
-        return;
-    }
-    setLoginError({});
-    dismissCertificateWarning();
-    setBusy(true);
-    ensureConnected();
-    m_client->login(m_userName, password);
+    authenticate(password, false);
 }
 
 void ChatController::registerAccount(const QString &password)
 {
+    authenticate(password, true);
+}
+
+void ChatController::authenticate(const QString &password, bool registering)
+{
     if (m_userName.isEmpty() || password.isEmpty()) {
-        setLoginError(tr("Choose a user name and a password."));
+        setLoginError(registering ? tr("Choose a user name and a password.")
+                                  : tr("Enter a user name and a password."));
         return;
     }
     if (m_host.isEmpty()) {
@@ -286,7 +280,10 @@ void ChatController::registerAccount(const QString &password)
     dismissCertificateWarning();
     setBusy(true);
     ensureConnected();
-    m_client->registerAccount(m_userName, password);
+    if (registering)
+        m_client->registerAccount(m_userName, password);
+    else
+        m_client->login(m_userName, password);
 }
 
 void ChatController::logout()

@@ -172,6 +172,7 @@ signals:
 private:
     void connectClientSignals();
     void ensureConnected();
+    void authenticate(const QString &password, bool registering);
     void setBusy(bool busy);
     void setLoggedIn(bool loggedIn);
     void setReconnecting(bool reconnecting, int attempt, int delayMs);
