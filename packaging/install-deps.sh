@@ -21,6 +21,8 @@ packages=(
   libbullet-dev libraft-dev libuv1-dev libsodium-dev libxxhash-dev libssl-dev
   # stock Lua, the baseline of the script benchmarks
   lua5.4
+  # partition tests (ip netns, veth, bridges)
+  iproute2
   # headless GUI tests and screenshots
   xvfb xauth libgl1-mesa-dri fonts-dejavu-core
 )
