@@ -15,6 +15,7 @@ extern "C" {
 #include <raft/uv.h>
 }
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <deque>
@@ -653,10 +654,13 @@ private:
             next.leaderId = leaderId;
             next.leaderAddress = leaderAddress ? QString::fromUtf8(leaderAddress) : QString();
             for (unsigned i = 0; i < m_raft.configuration.n; ++i) {
-                if (m_raft.configuration.servers[i].role == RAFT_VOTER)
+                if (m_raft.configuration.servers[i].role == RAFT_VOTER) {
                     ++next.voters;
+                    next.voterIds.append(m_raft.configuration.servers[i].id);
+                }
             }
         }
+        std::sort(next.voterIds.begin(), next.voterIds.end());
         if (!m_closing)
             announceRestore(next.appliedIndex);
         next.snapshotsRestored = m_restores;

@@ -75,6 +75,7 @@ struct RaftStatus
     QString leaderAddress;
     quint64 snapshotsRestored = 0; // snapshots installed into the state machine (start or leader)
     quint64 voters = 0; // voters in the current configuration
+    QList<quint64> voterIds; // their ids, ascending
 };
 
 struct ProposeResult

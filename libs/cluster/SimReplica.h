@@ -3,19 +3,24 @@
 #pragma once
 
 #include "cluster/BatchBuilder.h"
+#include "cluster/DivergenceDetector.h"
 #include "cluster/RaftNode.h"
 #include "cluster/SimStateMachine.h"
+#include "net/PinStore.h"
 #include "net/Server.h"
 
 #include <QCborMap>
+#include <QElapsedTimer>
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
 
 #include <map>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace metatopia::cluster {
 
@@ -48,6 +53,14 @@ struct SimReplicaOptions
     quint64 faultAtTick = 0; // test-only: perturb this replica's state at that tick
     // Incoming client messages per second per connection (token bucket), burst twice that.
     double clientMessagesPerSecond = 2000;
+    // A follower keeps actions it forwarded until they commit; if the leader stays unreachable
+    // this long, their clients are disconnected so they try another replica.
+    int forwardStaleMs = 3000;
+    size_t maxPendingActions = 65536; // per replica, forwarded or queued
+    // A state subscriber with more than this many bytes not yet written is too slow: it is
+    // disconnected (with the reason) rather than buffered without bound.
+    qint64 subscriberMaxQueueBytes = qint64(4) << 20;
+    int statePageSize = 512; // objects or avatars per state/delta message
 };
 
 // "1=127.0.0.1:7001/127.0.0.1:8001,2=..." (id=raftAddress/clientAddress, comma-separated).
@@ -55,23 +68,45 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 
 // The sim role of metatopia-server: one replica of a lockstep sim cluster (DESIGN.md §5). It owns
 // the RaftNode and SimStateMachine; while leader it proposes one TickEntry per tick (tickRateHz)
-// carrying the client actions gathered by the BatchBuilder and its latest state hash. Every replica
-// runs a client gateway (libs/net, TLS, framed CBOR):
+// carrying the client actions gathered by the BatchBuilder, the state hashes the replicas reported
+// and member directory changes. Every replica runs a client gateway (libs/net, TLS, framed CBOR):
 //   {"t":"action","client":c,"seq":n,"action":{"kind":...}}
 //       -> {"t":"ack","client":c,"seq":n,"tick":k} once committed (tick 0: committed earlier),
-//          {"t":"notLeader","seq":n,"leader":"host:port"|""} on a follower (reconnect there),
-//          {"t":"busy","seq":n}, {"t":"unavailable","seq":n} (diverged), {"t":"invalid",...}.
+//          {"t":"busy","client":c,"seq":n}, {"t":"unavailable","client":c,"seq":n} (diverged),
+//          {"t":"invalid","client":c,"seq":n,"error":...},
+//          {"t":"notLeader","client":c,"seq":n,"leader":"host:port"|""} only when no leader is
+//          known (or to a forwarding replica): a follower forwards actions to the leader and acks
+//          them itself once its own replica applied them.
 //       Kinds: create {name,text,owner,x,y,z}, enter {avatar,account,name,x,y,z},
 //       leave {avatar}, move {avatar,x,y,z}, chat {avatar,channel,text}, touch {avatar,object};
 //       coordinates are integer millimetres (no floating point reaches the sim).
+//   {"t":"forward","actions":[{client,seq,action}...],"reports":[[replica,tick,hash]...]}
+//       replica to leader: actions forwarded by a follower (answered like "action", per item)
+//       and its per-tick state hashes (hash as a 64-bit integer, bit pattern in a signed int).
 //   {"t":"status","id":i} -> reply with role, term, commit, applied, tick, tickTimeUs, hash,
-//       leader, leaderClient, clients, divergences, ... (the monitoring endpoint)
+//       leader, leaderClient, voters, members, clients, subscribers, pending, divergences,
+//       diverged, divergedTick, firstDifference, resyncs, resyncTick, dissents (the monitoring
+//       endpoint)
 //   {"t":"hashes","id":i,"from":a,"to":b} -> reply {"hashes":{tick:"hex"}} (at most 1000 ticks)
 //   {"t":"objects","id":i} -> reply {"names":[...]} (object names in id order; tests, tools)
-// When the leader loses leadership it closes its client connections: clients reconnect (to any
-// replica, which redirects them) and resend what was not acknowledged; the replicated deduper
-// applies each (client, seq) at most once. A replica whose state hash differs from the one the
-// leader published for the same tick logs it, counts it and stops serving clients.
+//   {"t":"objectHashes","id":i,"tick":k} -> reply {"tick":k,"objects":{id:hash},
+//       "avatars":{id:hash}} for a recent tick (record hashes as 64-bit integers)
+//   {"t":"snapshot","id":i,"token":k,"offset":o} -> reply {"token","index","tick","size","data"}:
+//       the state at log index `index` in chunks (token 0 takes a new snapshot)
+//   {"t":"subscribe","id":i} -> reply {"tick"}, then {"t":"state","tick","objects","avatars",
+//       "final"} (the whole world, paged) and per applied tick(s) {"t":"delta","from","tick",
+//       "objects","avatars","removedObjects","removedAvatars","final"}; see encodeObject/Avatar.
+//       {"t":"unsubscribe","id":i} stops it.
+//   Admin (on the leader; a follower relays them to the leader and relays the reply):
+//   {"t":"addReplica","id":i,"replica":r,"raft":"host:port","client":"host:port"} -> reply
+//       once r is a voter (it must run with --join); {"t":"removeReplica","id":i,"replica":r};
+//       {"t":"transferLeader","id":i,"replica":r} (0: any). Replies {"ok":true} or {"error":...}.
+// Divergence: every replica reports its hash for every tick it executes (through the leader, into
+// the log); each replica feeds the reports it reads from the log to a DivergenceDetector over the
+// current voters. A replica that finds itself outvoted by the majority (the leader included)
+// stops serving clients (and hands leadership away), logs the first object that differs from a
+// healthy replica (objectHashes), fetches a snapshot from the leader (snapshot), installs it and
+// serves again.
 class SimReplica final : public QObject
 {
     Q_OBJECT
@@ -90,19 +125,73 @@ public:
 
     // Client action as sent on the wire -> sim input; nullopt (with a reason) if invalid.
     static std::optional<sim::InputAction> parseAction(const QCborMap &action, QString *error);
+    // How objects and avatars appear in "state" and "delta" messages. Fixed-point values are
+    // their raw 32.32 integers (exact; divide by 2^32 for metres):
+    //   object {id, owner, parent, name, pos:[x,y,z], rot:[w,x,y,z], scale:[x,y,z], colour, text,
+    //           permissions, script (bool), hash}
+    //   avatar {id, account, name, pos:[x,y,z], rot:[w,x,y,z], animation, hash}
+    static QCborMap encodeObject(const sim::Object &object);
+    static QCborMap encodeAvatar(const sim::Avatar &avatar);
 
 signals:
-    void diverged(quint64 tick, quint64 ownHash, quint64 leaderHash);
+    void diverged(quint64 tick, quint64 ownHash, quint64 majorityHash);
+    void resynced(quint64 tick);
 
 private:
+    struct Pending
+    {
+        QPointer<net::Connection> client;
+        QCborMap message; // {client, seq, action} as received
+        qint64 since = 0; // ms on m_clock
+        qint64 forwardedAt = -1; // -1: not (yet) sent to the leader
+        quint64 ackTick = 0; // the leader acked it at this tick: ack once applied here too
+    };
+    struct Subscriber
+    {
+        QPointer<net::Connection> connection;
+        std::shared_ptr<const sim::WorldState> sent; // null: the full state is owed
+    };
+    struct SnapshotCache
+    {
+        quint64 token = 0;
+        quint64 index = 0;
+        quint64 tick = 0;
+        QByteArray bytes;
+    };
+    using Reply = std::function<void(const QCborMap &reply)>;
+
     void onConnection(net::Connection *connection);
     void onMessage(net::Connection *connection, const QCborMap &message);
-    void onAction(net::Connection *connection, const QCborMap &message);
+    void onAction(net::Connection *connection, const QCborMap &message, bool forwarded);
+    void onAdmin(net::Connection *connection, const QCborMap &message);
+    void onSnapshotRequest(net::Connection *connection, const QCborMap &message);
     void onTick();
     void onCommitted(quint64 index, const QByteArray &batch);
     void onRoleChanged(RaftRole role);
     void dropClients(const QString &reason);
     QString clientAddressOf(quint64 id) const;
+    void sendAck(net::Connection *connection, const ActionKey &key, quint64 tick);
+    void refuse(net::Connection *connection, const QString &type, const QCborMap &message,
+        const QCborMap &extra = {});
+
+    // Follower side: the connection to the leader's gateway.
+    void maintainUpstream();
+    void onUpstreamMessage(const QCborMap &message);
+    void dropUpstream();
+    void flushForward();
+    void scheduleFlush();
+    bool callLeader(QCborMap request, Reply done);
+
+    // Divergence.
+    void checkReports(const TickEntry &entry);
+    void enterDiverged(const Divergence &divergence);
+    void resync();
+    void fetchSnapshot(quint64 token, QByteArray sofar);
+    QString describeDifference(quint64 tick, const QCborMap &healthy) const;
+
+    // State streaming.
+    void scheduleDeltas();
+    void pushDeltas();
 
     SimReplicaOptions m_options;
     std::shared_ptr<SimStateMachine> m_state;
@@ -110,10 +199,36 @@ private:
     BatchBuilder m_builder;
     net::Server m_server;
     QTimer m_ticker;
+    QElapsedTimer m_clock;
     int m_inFlight = 0;
     qint64 m_commitLatencyUs = 0;
+    std::map<ActionKey, Pending> m_pending; // acks owed, on the leader and on followers
+    std::vector<HashReport> m_reports; // leader: for the next entry; follower: to forward
+    std::vector<MemberChange> m_memberChanges; // leader: for the next entry
+
+    std::unique_ptr<net::PinStore> m_pins;
+    std::unique_ptr<net::Connection> m_upstream;
+    QString m_upstreamAddress;
+    qint64 m_upstreamRetryAt = 0;
+    std::map<quint64, Reply> m_calls; // request id on m_upstream -> handler
+    bool m_flushScheduled = false;
+
+    DivergenceDetector m_detector;
     bool m_diverged = false;
-    std::map<ActionKey, QPointer<net::Connection>> m_waiting; // acks owed
+    quint64 m_divergences = 0; // times this replica was outvoted
+    quint64 m_dissents = 0; // other replicas seen outvoted
+    std::map<quint64, quint64> m_dissentLogged; // replica -> tick of the last log line
+    quint64 m_divergedTick = 0;
+    quint64 m_resyncs = 0;
+    quint64 m_resyncFloor = 0; // ticks up to here were judged before the last resync
+    QString m_firstDifference;
+    bool m_resyncBusy = false;
+    qint64 m_lastTransferAt = -1000000;
+
+    std::map<quint64, Subscriber> m_subscribers; // by connection id
+    bool m_deltasScheduled = false;
+    SnapshotCache m_snapshot;
+    quint64 m_nextSnapshotToken = 1;
 };
 
 // Runs one sim replica in the current QCoreApplication until it quits: starts it, prints

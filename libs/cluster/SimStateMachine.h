@@ -9,12 +9,14 @@
 #include "sim/TickEngine.h"
 
 #include <QByteArray>
+#include <QString>
 #include <QTemporaryDir>
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace metatopia::cluster {
 
@@ -22,14 +24,40 @@ namespace metatopia::cluster {
 // is exactly one tick, numbered by the replicas themselves (their engine's tick + 1), so an entry
 // an old leader left in the log and a new leader's entry both simply become ticks: nothing can
 // make a replica skip or repeat a tick. `tick` is the proposer's guess, kept for diagnosis.
-// The proposer also publishes its state hash after `hashTick`; every replica compares its own.
-// Encoding, little-endian: u8 version (1), u64 tick, u64 hashTick, u64 hash, then an ActionBatch.
+// Besides the client actions an entry carries what the replicas must agree on about each other:
+// state hashes the replicas reported for ticks they executed (the majority-vote divergence check
+// reads them from the log, so every replica judges from the same reports) and changes to the
+// member directory (which client gateway address belongs to which raft id).
+// Encoding, little-endian: u8 version, u64 tick, u64 hashTick, u64 hash; version 2 then has
+// u32 count + reports (u64 replica, u64 tick, u64 hash), u32 count + member changes (u64 id,
+// u8 present, u32 length, client address UTF-8); then an ActionBatch. Version 1 (no reports, no
+// members) is written when both lists are empty and is always accepted.
+struct HashReport
+{
+    quint64 replica = 0;
+    quint64 tick = 0;
+    quint64 hash = 0;
+    bool operator==(const HashReport &) const = default;
+};
+
+struct MemberChange
+{
+    quint64 id = 0;
+    QString clientAddress; // empty: the member was removed
+    bool operator==(const MemberChange &) const = default;
+};
+
 struct TickEntry
 {
     static constexpr quint8 Version = 1;
+    static constexpr quint8 VersionWithReports = 2;
+    static constexpr quint32 MaxReports = 1u << 16;
+    static constexpr quint32 MaxMembers = 1024;
     quint64 tick = 0;
     quint64 hashTick = 0; // 0: no hash published
     quint64 hash = 0;
+    std::vector<HashReport> reports;
+    std::vector<MemberChange> members;
     QByteArray actions; // ActionBatch bytes
 
     QByteArray encode() const;
@@ -41,6 +69,9 @@ struct SimStateMachineOptions
     quint64 clusterId = 1; // mixed into every tick seed
     sim::EngineConfig engine;
     size_t hashHistory = 4096; // ticks whose hash is kept for the divergence check
+    // Ticks whose whole world is kept (structurally shared, so cheap) to compare object by object
+    // with another replica after a divergence.
+    size_t worldHistory = 256;
     // Test-only fault: at this tick, add a stray object on this replica only (0: never).
     quint64 faultAtTick = 0;
 };
@@ -86,6 +117,16 @@ public:
         std::optional<Divergence> firstDivergence;
     };
     View view() const;
+    // The member directory as replicated through the log (raft id -> client gateway address).
+    std::map<quint64, QString> directory() const;
+    // S(tick) if it is recent enough to be kept (see worldHistory).
+    std::shared_ptr<const sim::WorldState> worldAt(quint64 tick) const;
+
+    // Resync of a diverged replica (raft thread only, like apply): the state of a healthy replica
+    // after its log index `index`, as snapshot() wrote it. Refused (false, state untouched) when
+    // this replica already applied past `index`; otherwise the state is replaced and the entries
+    // up to `index` that raft still delivers are skipped, since the snapshot contains them.
+    bool install(quint64 index, const QByteArray &snapshot, QString *error = nullptr);
     // The tick a log index became (recent entries only).
     std::optional<quint64> tickOfIndex(quint64 index) const;
     // This replica's state hash after `tick` (recent ticks only).
@@ -94,6 +135,7 @@ public:
 private:
     void publish(quint64 index, qint64 tickNs);
     void remember(quint64 index, quint64 tick, quint64 hash);
+    bool restoreState(const QByteArray &snapshot, quint64 *stateIndex);
 
     SimStateMachineOptions m_options;
     std::unique_ptr<sim::TickEngine> m_engine;
@@ -104,6 +146,11 @@ private:
     View m_view;
     std::map<quint64, quint64> m_hashes; // tick -> hash
     std::map<quint64, quint64> m_ticks; // log index -> tick
+    std::map<quint64, std::shared_ptr<const sim::WorldState>> m_worlds; // tick -> S(tick)
+    std::map<quint64, QString> m_directory;
+    // Entries up to this index are already in the state (it came from a resync snapshot taken
+    // after them): raft delivers them again, they are skipped.
+    quint64 m_skipUntil = 0;
 };
 
 } // namespace metatopia::cluster
