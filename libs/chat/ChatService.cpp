@@ -271,6 +271,17 @@ struct ChatService::Private
         return {};
     }
 
+    // The checks every stored message (say, im) passes first: its text, then whether it is a
+    // resend already stored. False when the request has been answered here.
+    bool acceptNewText(net::Connection &conn, const QCborMap &m, qint64 seq)
+    {
+        if (const QString error = checkText(m.value(chat::key::text)); !error.isEmpty()) {
+            conn.replyError(m, error);
+            return false;
+        }
+        return !replyIfDuplicate(conn, m, seq);
+    }
+
     // A resent message already stored: acknowledge it again without delivering it twice.
     bool replyIfDuplicate(net::Connection &conn, const QCborMap &m, qint64 seq)
     {
@@ -303,11 +314,7 @@ struct ChatService::Private
     {
         const QString channel = m.value(chat::key::channel).toString();
         const qint64 seq = m.value(chat::key::seq).toInteger(0);
-        if (const QString error = checkText(m.value(chat::key::text)); !error.isEmpty()) {
-            conn.replyError(m, error);
-            return;
-        }
-        if (replyIfDuplicate(conn, m, seq))
+        if (!acceptNewText(conn, m, seq))
             return;
         auto ch = channels.find(channel);
         if (ch == channels.end() || !ch->second.count(&conn)) {
@@ -330,11 +337,7 @@ struct ChatService::Private
         if (to.startsWith(u'@'))
             to.remove(0, 1);
         const qint64 seq = m.value(chat::key::seq).toInteger(0);
-        if (const QString error = checkText(m.value(chat::key::text)); !error.isEmpty()) {
-            conn.replyError(m, error);
-            return;
-        }
-        if (replyIfDuplicate(conn, m, seq))
+        if (!acceptNewText(conn, m, seq))
             return;
         const auto recipient = accounts.find(to);
         if (!recipient) {

@@ -243,25 +243,20 @@ void AccountStore::loginAsync(const QString &name, const QString &password, QObj
 
 std::optional<Account> AccountStore::find(const QString &name) const
 {
-    QSqlQuery q(m_db.connection());
-    q.prepare(QStringLiteral("SELECT ") + AccountColumns
-        + QStringLiteral(" FROM accounts WHERE name = ?"));
-    q.addBindValue(name);
-    if (!q.exec()) {
-        m_error = q.lastError().text();
-        return std::nullopt;
-    }
-    if (!q.next())
-        return std::nullopt;
-    return accountFrom(q);
+    return findWhere(QStringLiteral("name"), name);
 }
 
 std::optional<Account> AccountStore::findById(qint64 id) const
 {
+    return findWhere(QStringLiteral("id"), id);
+}
+
+std::optional<Account> AccountStore::findWhere(const QString &column, const QVariant &value) const
+{
     QSqlQuery q(m_db.connection());
-    q.prepare(
-        QStringLiteral("SELECT ") + AccountColumns + QStringLiteral(" FROM accounts WHERE id = ?"));
-    q.addBindValue(id);
+    q.prepare(QStringLiteral("SELECT ") + AccountColumns + QStringLiteral(" FROM accounts WHERE ")
+        + column + QStringLiteral(" = ?"));
+    q.addBindValue(value);
     if (!q.exec()) {
         m_error = q.lastError().text();
         return std::nullopt;

@@ -106,6 +106,8 @@ private:
     Result insertAccount(const QString &name, const QByteArray &hash, const QDateTime &now);
     Result finishLogin(const QString &name, bool passwordOk, const QDateTime &now);
     std::optional<QByteArray> storedHash(const QString &name) const;
+    // column is one of our own literals, never user input.
+    std::optional<Account> findWhere(const QString &column, const QVariant &value) const;
     QByteArray hashPassword(const QString &password) const;
     bool verifyPassword(const std::optional<QByteArray> &hash, const QString &password) const;
     void runOnPool(std::function<void()> work);
