@@ -6,6 +6,7 @@
 
 #include "chat/ChatServerHost.h"
 #include "cluster/SimReplica.h"
+#include "raynet/OverlayCommandLine.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -205,19 +206,28 @@ int main(int argc, char *argv[])
     const QList<QCommandLineOption> allOptions { role, dataDir, listen, port, name, source,
         loginDelay, rate, cluster, replicaId, peers, join, tickRate, configFile };
     parser.addOptions(allOptions);
+    // RayNet (issue 7): --raynet-listen, --raynet-seeds, --region ... (libs/raynet).
+    const metatopia::raynet::OverlayCommandLine raynetOptions;
+    raynetOptions.addTo(parser);
     parser.process(app);
 
     OptionValues options(parser);
     if (parser.isSet(configFile)) {
         QString configError;
-        if (!options.load(parser.value(configFile), allOptions, &configError))
+        if (!options.load(
+                parser.value(configFile), allOptions + raynetOptions.options(), &configError))
             return fail(configError);
     }
 
+    metatopia::raynet::OptionSource raynetValues;
+    raynetValues.isSet = [&options](const QCommandLineOption &o) { return options.isSet(o); };
+    raynetValues.value = [&options](const QCommandLineOption &o) { return options.value(o); };
+
     const QString roleName = options.value(role);
-    if (roleName != QLatin1String("chat") && roleName != QLatin1String("sim"))
-        return fail(
-            QStringLiteral("role \"%1\" is not available (available: chat, sim)").arg(roleName));
+    if (roleName != QLatin1String("chat") && roleName != QLatin1String("sim")
+        && roleName != QLatin1String("raynet"))
+        return fail(QStringLiteral("role \"%1\" is not available (available: chat, sim, raynet)")
+                        .arg(roleName));
 
     metatopia::ChatServerConfig config;
     config.dataDir = options.isSet(dataDir)
@@ -243,6 +253,10 @@ int main(int argc, char *argv[])
 
     if (!installSignalHandlers(app))
         return fail(QStringLiteral("cannot install signal handlers"));
+
+    // RayNet: a pure overlay node that stands for a region (no sim behind it).
+    if (roleName == QLatin1String("raynet"))
+        return raynetOptions.run(raynetValues, config.dataDir);
 
     if (roleName == QLatin1String("sim")) {
         metatopia::cluster::SimReplicaOptions sim;
@@ -288,7 +302,18 @@ int main(int argc, char *argv[])
         qInfo("sim replica %llu of cluster %llu: raft %s, clients %s, data in %s", quint64(sim.id),
             quint64(sim.clusterId), qPrintable(sim.raftAddress), qPrintable(sim.clientAddress),
             qPrintable(sim.dataDir));
-        return metatopia::cluster::runSimReplica(sim);
+        // RayNet beside the sim: the overlay finds the sims of the adjacent regions (logged
+        // when they change, listed by "raynet.neighbours" on the overlay port).
+        std::unique_ptr<metatopia::raynet::OverlayService> overlay;
+        if (raynetOptions.isSet(raynetValues)) {
+            overlay = raynetOptions.start(raynetValues, sim.dataDir, &error);
+            if (!overlay)
+                return fail(QStringLiteral("raynet: %1").arg(error));
+        }
+        const int simResult = metatopia::cluster::runSimReplica(sim);
+        if (overlay)
+            overlay->stop();
+        return simResult;
     }
 
     metatopia::ChatServerHost host(config);

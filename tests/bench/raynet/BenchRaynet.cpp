@@ -6,7 +6,7 @@
 // simulator's wall time. Prints BENCH lines on stdout, a table on stderr, and with --svg <file>
 // writes the hops-vs-N plot.
 //
-//   bench_raynet [--max N] [--dims 2|3] [--svg docs/raynet-hops.svg]
+//   bench_raynet [--min N] [--max N] [--dims 2|3] [--svg docs/raynet-hops.svg]
 //   bench_raynet --plot-from bench-output.txt --svg docs/raynet-hops.svg   (replot saved BENCH
 //   lines)
 
@@ -184,12 +184,15 @@ QString svgPlot(const std::vector<Row> &rows)
 
 int main(int argc, char **argv)
 {
+    std::size_t minN = 0;
     std::size_t maxN = 100000;
     const char *svgPath = nullptr;
     const char *plotFrom = nullptr;
     int onlyDims = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (std::strcmp(argv[i], "--max") == 0)
+        if (std::strcmp(argv[i], "--min") == 0)
+            minN = std::size_t(std::stoull(argv[i + 1]));
+        else if (std::strcmp(argv[i], "--max") == 0)
             maxN = std::size_t(std::stoull(argv[i + 1]));
         else if (std::strcmp(argv[i], "--dims") == 0)
             onlyDims = std::atoi(argv[i + 1]);
@@ -232,7 +235,7 @@ int main(int argc, char **argv)
     }
     for (int dims : { 2, 3 }) {
         for (std::size_t n : { std::size_t(1000), std::size_t(10000), std::size_t(100000) }) {
-            if (n > maxN || (onlyDims && dims != onlyDims))
+            if (n < minN || n > maxN || (onlyDims && dims != onlyDims))
                 continue;
             const Row r = measure(dims, n);
             rows.push_back(r);
