@@ -24,11 +24,15 @@
 #include "ltable.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include <xxhash.h>
 
 namespace metatopia {
 
@@ -37,7 +41,7 @@ using namespace script;
 namespace {
 
 constexpr char Magic[4] = {'M', 'T', 'L', 'S'};
-constexpr std::uint32_t Version = 3;
+constexpr std::uint32_t Version = 4;
 
 enum class Kind : std::uint8_t {
     Table = 1,
@@ -49,26 +53,70 @@ enum class Kind : std::uint8_t {
     Userdata = 7,
 };
 
+// Little-endian bytes into a growing buffer; inline and without per-byte capacity checks, since
+// a VM state is written a byte or a word at a time and hashing VMs is on the sim's tick path.
 class Writer
 {
 public:
-    QByteArray bytes;
-    void u8(std::uint8_t v) { bytes.append(static_cast<char>(v)); }
+    void u8(std::uint8_t v)
+    {
+        reserve(1);
+        m_bytes[m_size++] = static_cast<char>(v);
+    }
     void u32(std::uint32_t v)
     {
-        for (int i = 0; i < 4; ++i)
-            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+        reserve(4);
+        store(m_bytes.get() + m_size, v);
+        m_size += 4;
     }
     void u64(std::uint64_t v)
     {
-        for (int i = 0; i < 8; ++i)
-            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+        reserve(8);
+        store(m_bytes.get() + m_size, v);
+        m_size += 8;
+    }
+    void raw(const char *data, std::size_t n)
+    {
+        reserve(n);
+        if (n > 0)
+            std::memcpy(m_bytes.get() + m_size, data, n);
+        m_size += n;
     }
     void str(std::string_view s)
     {
         u32(static_cast<std::uint32_t>(s.size()));
-        bytes.append(s.data(), static_cast<qsizetype>(s.size()));
+        raw(s.data(), s.size());
     }
+    std::string_view view() const { return {m_bytes.get(), m_size}; }
+
+private:
+    template<typename T>
+    static void store(char *p, T v)
+    {
+        if constexpr (std::endian::native == std::endian::little) {
+            std::memcpy(p, &v, sizeof v);
+        } else {
+            for (std::size_t i = 0; i < sizeof v; ++i)
+                p[i] = static_cast<char>(v >> (8 * i));
+        }
+    }
+    void reserve(std::size_t n)
+    {
+        if (m_size + n > m_capacity) [[unlikely]]
+            grow(n);
+    }
+    void grow(std::size_t n)
+    {
+        const std::size_t capacity = std::max<std::size_t>({m_capacity * 2, m_size + n, 8192});
+        auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
+        if (m_size > 0)
+            std::memcpy(bytes.get(), m_bytes.get(), m_size);
+        m_bytes = std::move(bytes);
+        m_capacity = capacity;
+    }
+    std::unique_ptr<char[]> m_bytes;
+    std::size_t m_size = 0;
+    std::size_t m_capacity = 0;
 };
 
 class Reader
@@ -144,6 +192,62 @@ std::uint64_t idOfObject(const GCObject *o)
     return id;
 }
 
+// Object -> its number in the walk: open addressing on the address (only looked up, never
+// iterated, so addresses never reach the bytes). A std::map here cost more than the walk.
+class ObjectIndex
+{
+public:
+    ObjectIndex() { m_slots.resize(1024); }
+    // The number of o, inserting `next` when o is new; `inserted` tells which.
+    std::uint32_t find(const GCObject *o, std::uint32_t next, bool &inserted)
+    {
+        if ((m_count + 1) * 2 > m_slots.size())
+            grow();
+        const std::size_t mask = m_slots.size() - 1;
+        for (std::size_t i = slotOf(o) & mask;; i = (i + 1) & mask) {
+            Slot &slot = m_slots[i];
+            if (slot.object == o) {
+                inserted = false;
+                return slot.number;
+            }
+            if (slot.object == nullptr) {
+                slot = Slot{o, next};
+                ++m_count;
+                inserted = true;
+                return next;
+            }
+        }
+    }
+
+private:
+    struct Slot
+    {
+        const GCObject *object = nullptr;
+        std::uint32_t number = 0;
+    };
+    static std::size_t slotOf(const GCObject *o)
+    {
+        const auto a = reinterpret_cast<std::uintptr_t>(o);
+        return static_cast<std::size_t>((a >> 3) * 0x9e3779b97f4a7c15ull >> 20);
+    }
+    void grow()
+    {
+        std::vector<Slot> old(m_slots.size() * 2);
+        old.swap(m_slots);
+        const std::size_t mask = m_slots.size() - 1;
+        for (const Slot &slot : old) {
+            if (slot.object == nullptr)
+                continue;
+            std::size_t i = slotOf(slot.object) & mask;
+            while (m_slots[i].object != nullptr)
+                i = (i + 1) & mask;
+            m_slots[i] = slot;
+        }
+    }
+    std::vector<Slot> m_slots;
+    std::size_t m_count = 0;
+};
+
 class Encoder
 {
 public:
@@ -162,22 +266,13 @@ public:
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
-        // Open upvalues point into a coroutine's stack; which one is found from the threads'
-        // lists (every thread not yet freed is on 'allgc'). Only used for look-ups, so the
-        // list's order (collector dependent) never reaches the bytes.
-        global_State *g = G(L);
-        for (GCObject *o = g->allgc; o != nullptr; o = o->next)
-            if (o->tt == LUA_VTHREAD)
-                for (UpVal *uv = gco2th(o)->openupval; uv != nullptr; uv = uv->u.open.next)
-                    m_openOwner.emplace(uv, gco2th(o));
-        for (UpVal *uv = g->mainthread->openupval; uv != nullptr; uv = uv->u.open.next)
-            m_openOwner.emplace(uv, g->mainthread);
     }
 
-    QByteArray run()
+    // The state's bytes; valid while the encoder lives.
+    std::string_view run()
     {
-        Writer head;
-        head.bytes.append(Magic, 4);
+        Writer &head = m_head;
+        head.raw(Magic, 4);
         head.u32(Version);
         const LuaRandom &random = m_impl.sandbox.random;
         head.u64(random.hostSeed);
@@ -188,6 +283,9 @@ public:
         head.str(m_impl.reason);
         head.u32(static_cast<std::uint32_t>(m_impl.hostFunctions.size()));
         for (const auto &n : m_impl.hostFunctions)
+            head.str(n);
+        head.u32(static_cast<std::uint32_t>(m_impl.eventHandlers.size()));
+        for (const auto &n : m_impl.eventHandlers)
             head.str(n);
         head.u32(static_cast<std::uint32_t>(m_impl.chunks().size()));
         for (const auto &[name, source] : m_impl.chunks()) {
@@ -204,23 +302,42 @@ public:
         value(head, &g->l_registry);
         value(head, &strmt);
 
-        Writer body;
+        Writer &body = m_body;
         while (m_next < m_order.size())
             object(body, m_order[m_next++]);
         head.u32(static_cast<std::uint32_t>(m_order.size()));
-        head.bytes.append(body.bytes);
+        head.raw(body.view().data(), body.view().size());
         head.u8(m_unsupported ? 1 : 0);
         head.str(m_unsupportedWhat);
-        return head.bytes;
+        return head.view();
     }
 
 private:
     std::uint32_t ref(GCObject *o)
     {
-        auto [it, inserted] = m_index.emplace(o, static_cast<std::uint32_t>(m_order.size() + 1));
+        bool inserted = false;
+        const std::uint32_t number
+            = m_index.find(o, static_cast<std::uint32_t>(m_order.size() + 1), inserted);
         if (inserted)
             m_order.push_back(o);
-        return it->second;
+        return number;
+    }
+
+    // Open upvalues point into a coroutine's stack; which one is found from the threads' lists
+    // (every thread not yet freed is on 'allgc'). Only used for look-ups, so the list's order
+    // (collector dependent) never reaches the bytes. Built on first need: most states have none.
+    void findOpenUpvalueOwners()
+    {
+        if (m_openOwnersKnown)
+            return;
+        m_openOwnersKnown = true;
+        global_State *g = G(m_L);
+        for (GCObject *o = g->allgc; o != nullptr; o = o->next)
+            if (o->tt == LUA_VTHREAD)
+                for (UpVal *uv = gco2th(o)->openupval; uv != nullptr; uv = uv->u.open.next)
+                    m_openOwner.emplace(uv, gco2th(o));
+        for (UpVal *uv = g->mainthread->openupval; uv != nullptr; uv = uv->u.open.next)
+            m_openOwner.emplace(uv, g->mainthread);
     }
 
     void unsupported(const char *what)
@@ -349,6 +466,7 @@ private:
                 break;
             }
             // The value lives in its coroutine's stack: the thread's record places it.
+            findOpenUpvalueOwners();
             const auto owner = m_openOwner.find(uv);
             if (owner == m_openOwner.end() || owner->second == G(m_L)->mainthread) {
                 unsupported("an open upvalue outside a suspended coroutine");
@@ -455,7 +573,10 @@ private:
     const ScriptVm::Impl &m_impl;
     std::map<const UpVal *, lua_State *> m_openOwner;
     std::map<const Proto *, ProtoPath> m_protos;
-    std::map<const GCObject *, std::uint32_t> m_index;
+    bool m_openOwnersKnown = false;
+    ObjectIndex m_index;
+    Writer m_head;
+    Writer m_body;
     std::vector<GCObject *> m_order;
     std::size_t m_next = 0;
     bool m_unsupported = false;
@@ -682,7 +803,18 @@ QByteArray ScriptVm::serialize() const
         return {};
     LuaRunScope scope(d->context, d->L);
     Encoder encoder(d->L, *d);
-    return encoder.run();
+    const std::string_view bytes = encoder.run();
+    return QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size()));
+}
+
+std::uint64_t ScriptVm::stateHash() const
+{
+    if (d->L == nullptr)
+        return XXH64(nullptr, 0, 0);
+    LuaRunScope scope(d->context, d->L);
+    Encoder encoder(d->L, *d);
+    const std::string_view bytes = encoder.run();
+    return XXH64(bytes.data(), bytes.size(), 0);
 }
 
 std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptLimits limits,
@@ -713,6 +845,12 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
     std::vector<std::string> hostFunctions;
     for (std::uint32_t i = 0; i < hostCount && r.ok(); ++i)
         hostFunctions.push_back(r.str());
+    const std::uint32_t handlerCount = r.u32();
+    if (!r.ok() || handlerCount > static_cast<std::uint32_t>(bytes.size()))
+        return fail("corrupt script state (event handlers)");
+    std::vector<std::string> eventHandlers;
+    for (std::uint32_t i = 0; i < handlerCount && r.ok(); ++i)
+        eventHandlers.push_back(r.str());
     const std::uint32_t chunkCount = r.u32();
     if (!r.ok() || chunkCount > static_cast<std::uint32_t>(bytes.size()))
         return fail("corrupt script state (chunks)");
@@ -848,6 +986,7 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
     if (d.L == nullptr)
         return fail("could not create the Lua state");
     vm->setHostFunctions(hostFunctions);
+    vm->setEventHandlers(eventHandlers);
     lua_State *L = d.L;
     LuaRunScope scope(d.context, L);
     lua_gc(L, LUA_GCCOLLECT);

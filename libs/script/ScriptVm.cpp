@@ -5,7 +5,12 @@
 #include "script/LuaLibs.h"
 #include "script/ScriptVmImpl.h"
 
+#include "lapi.h"
 #include "lauxlib.h"
+#include "lgc.h"
+#include "lstate.h"
+#include "lstring.h"
+#include "ltable.h"
 
 #include <cstring>
 
@@ -401,6 +406,99 @@ std::optional<std::string> ScriptVm::load(std::string_view source, std::string_v
     return d->protectedCall(0, 0, host);
 }
 
+void ScriptVm::setEventHandlers(std::vector<std::string> names)
+{
+    if (d->L == nullptr)
+        return;
+    LuaRunScope scope(d->context, d->L);
+    lua_State *L = d->L;
+    for (const auto &name : names) {
+        TString *ts = nullptr;
+        if (name.size() <= LUAI_MAXSHORTLEN) {
+            // A string just made is the head of 'allgc', which is what luaC_fix needs; one that
+            // already existed stays collectable and is looked up by name instead.
+            TString *made = luaS_newlstr(L, name.data(), name.size());
+            if (G(L)->allgc == obj2gco(made)) {
+                luaC_fix(L, obj2gco(made));
+                ts = made;
+            }
+        }
+        d->eventHandlerStrings.push_back(ts);
+        d->eventHandlers.push_back(name);
+    }
+}
+
+namespace {
+
+struct DispatchBatch
+{
+    ScriptVm::Impl *impl = nullptr;
+    std::span<const ScriptVm::Event> events;
+    std::size_t called = 0;
+};
+
+} // namespace
+
+int ScriptVm::Impl::dispatchEvents(lua_State *L)
+{
+    auto *batch = static_cast<DispatchBatch *>(lua_touserdata(L, 1));
+    Impl &self = *batch->impl;
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    Table *globals = hvalue(s2v(L->top - 1));
+    for (const Event &event : batch->events) {
+        if (event.handler >= self.eventHandlers.size())
+            continue;
+        if (TString *name = self.eventHandlerStrings[event.handler]) {
+            const TValue *f = luaH_getshortstr(globals, name);
+            if (!ttisfunction(f))
+                continue;
+            setobj2s(L, L->top, f);
+            api_incr_top(L);
+        } else {
+            const std::string &n = self.eventHandlers[event.handler];
+            lua_pushlstring(L, n.data(), n.size());
+            if (lua_rawget(L, 1) != LUA_TFUNCTION) {
+                lua_settop(L, 1);
+                continue;
+            }
+        }
+        luaL_checkstack(L, static_cast<int>(event.args.size()) + 8, "too many arguments");
+        for (const auto &a : event.args)
+            pushValue(L, a, 0);
+        // Each handler gets a whole call's budget, as if called on its own.
+        self.context.instructionsLeft = self.limits.instructionsPerCall;
+        self.context.stepsLeft = self.limits.instructionsPerCall;
+        t_instructionsLeft = self.limits.instructionsPerCall;
+        lua_call(L, static_cast<int>(event.args.size()), 0);
+        ++batch->called;
+        lua_settop(L, 1);
+    }
+    return 0;
+}
+
+std::optional<std::string> ScriptVm::dispatch(std::span<const Event> events, ScriptHost &host,
+                                              std::size_t *called)
+{
+    if (called != nullptr)
+        *called = 0;
+    if (d->L == nullptr || d->suspended)
+        return "script suspended: " + d->reason;
+    if (events.empty())
+        return std::nullopt;
+    LuaRunScope scope(d->context, d->L);
+    lua_State *L = d->L;
+    const int top = lua_gettop(L);
+    DispatchBatch batch{d.get(), events, 0};
+    lua_pushcfunction(L, &Impl::dispatchEvents);
+    lua_pushlightuserdata(L, &batch);
+    auto error = d->protectedCall(1, 0, host);
+    lua_settop(L, top);
+    if (called != nullptr)
+        *called = batch.called;
+    return error;
+}
+
 bool ScriptVm::hasHandler(std::string_view name) const
 {
     if (d->L == nullptr)
@@ -503,10 +601,5 @@ void ScriptVm::reseed(std::uint64_t seed)
     d->sandbox.random.seed(seed, 0);
 }
 
-std::uint64_t ScriptVm::stateHash() const
-{
-    const QByteArray bytes = serialize();
-    return XXH64(bytes.constData(), static_cast<std::size_t>(bytes.size()), 0);
-}
 
 } // namespace metatopia

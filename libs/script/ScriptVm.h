@@ -126,6 +126,25 @@ public:
     // chunks share the globals); all sources are kept.
     std::optional<std::string> load(std::string_view source, std::string_view chunkName,
                                     ScriptHost &host);
+    // Event handlers the host calls by number with dispatch(), e.g. {"on_touch", "on_timer"}.
+    // Call once, after setHostFunctions() and before load(); the names are kept in the
+    // serialised state. Their Lua strings are made once and never collected, so dispatching an
+    // event looks its handler up without making or interning a string.
+    void setEventHandlers(std::vector<std::string> names);
+
+    struct Event
+    {
+        std::uint32_t handler = 0; // index into the names given to setEventHandlers
+        std::span<const ScriptValue> args;
+    };
+    // Calls, in order and in one entry into the VM, the handler of each event the script defines
+    // (events whose handler is not a function are skipped). Every handler call has the full
+    // instruction budget of a call(); the first runtime error or limit breach ends the batch,
+    // suspends the VM and is returned, as call() would. `called` counts the handlers that ran to
+    // the end.
+    std::optional<std::string> dispatch(std::span<const Event> events, ScriptHost &host,
+                                        std::size_t *called = nullptr);
+
     bool hasHandler(std::string_view name) const;
     // Calls the global function `handler` (e.g. "on_touch") with args. A missing handler is
     // an error that does not suspend; a runtime error or a limit breach returns the message

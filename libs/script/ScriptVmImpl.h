@@ -33,6 +33,7 @@ struct ScriptVm::Impl
     static int hostFunction(lua_State *L);
     static int print(lua_State *L);
     static int messageHandler(lua_State *L);
+    static int dispatchEvents(lua_State *L);
 
     ScriptLimits limits;
     script::LuaArena arena;
@@ -41,6 +42,10 @@ struct ScriptVm::Impl
     lua_State *L = nullptr;
     ScriptHost *host = nullptr;
     std::vector<std::string> hostFunctions;
+    std::vector<std::string> eventHandlers;
+    // The fixed (never collected) Lua strings of eventHandlers; null when a name already existed
+    // as a collectable string (then dispatch() looks it up the slow way).
+    std::vector<TString *> eventHandlerStrings;
     const std::vector<std::pair<std::string, std::string>> &chunks() const { return sandbox.chunks; }
     // The objects of a fresh VM (library tables and C functions) in the order a walk from the
     // registry meets them, which is the same in every fresh VM: the serialiser refers to them
