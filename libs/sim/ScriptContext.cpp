@@ -6,7 +6,6 @@
 #include "sim/ScriptValueCodec.h"
 
 #include <algorithm>
-#include <array>
 
 namespace metatopia::sim {
 
@@ -207,6 +206,17 @@ const std::vector<std::string> &ScriptContext::hostFunctions()
     return names;
 }
 
+const std::vector<std::string> &ScriptContext::eventHandlers()
+{
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> list;
+        for (int kind = 0; kind <= static_cast<int>(EventKind::ObjectRez); ++kind)
+            list.emplace_back(handlerName(static_cast<EventKind>(kind)));
+        return list;
+    }();
+    return names;
+}
+
 ScriptContext::ScriptContext(const WorldState &world, const SpatialIndex &near, const Object &self,
     std::uint64_t tick, std::uint64_t seed)
     : m_world(world)
@@ -224,7 +234,7 @@ Object &ScriptContext::writable()
 }
 
 void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
-    const std::vector<const Emission *> &events, const ScriptLimits &limits, bool hashVm,
+    std::span<const Emission *const> events, const ScriptLimits &limits, bool hashVm,
     ScriptOutput &out)
 {
     m_out = &out;
@@ -243,6 +253,7 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
         const std::uint64_t seed = hashWords(m_self.id, m_self.script->revision, m_tick);
         out.newVm = std::make_unique<ScriptVm>(limits, seed);
         out.newVm->setHostFunctions(hostFunctions());
+        out.newVm->setEventHandlers(eventHandlers());
         vm = out.newVm.get();
         const std::string chunk = "object " + std::to_string(m_self.id);
         if (auto error = vm->load(m_self.script->source, chunk, *this)) {
@@ -251,27 +262,18 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
             out.error = *error;
         }
     }
-    if (vm && !vm->suspended()) {
-        // A handler found once in a run is not looked up again for the next events of its kind
-        // (a handler removed meanwhile makes call() fail without suspending: skipped below).
-        std::array<bool, 6> found {};
-        for (const Emission *event : events) {
-            const char *handler = handlerName(event->kind);
-            bool &known = found[static_cast<std::size_t>(event->kind)];
-            if (!known) {
-                if (!vm->hasHandler(handler))
-                    continue;
-                known = true;
-            }
-            if (auto error = vm->call(handler, event->args, *this)) {
-                if (!vm->suspended())
-                    continue;
-                Object &self = writable();
-                self.status.suspended = true;
-                self.status.error = *error;
-                out.error = *error;
-                break;
-            }
+    if (vm && !vm->suspended() && !events.empty()) {
+        // All of this tick's events in one entry into the VM; handlers are numbered by kind.
+        thread_local std::vector<ScriptVm::Event> batch;
+        batch.clear();
+        for (const Emission *event : events)
+            batch.push_back(
+                ScriptVm::Event { static_cast<std::uint32_t>(event->kind), event->args });
+        if (auto error = vm->dispatch(batch, *this); error && vm->suspended()) {
+            Object &self = writable();
+            self.status.suspended = true;
+            self.status.error = *error;
+            out.error = *error;
         }
     }
     if (vm) {

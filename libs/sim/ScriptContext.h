@@ -42,7 +42,7 @@ public:
 
     // Loads the script when asked (a new VM), then delivers the events in order until the script
     // is suspended. Never throws: script failures end up in out.error.
-    void run(ScriptVm *vm, bool load, bool refuseLoad, const std::vector<const Emission *> &events,
+    void run(ScriptVm *vm, bool load, bool refuseLoad, std::span<const Emission *const> events,
         const ScriptLimits &limits, bool hashVm, ScriptOutput &out);
 
     std::vector<ScriptValue> call(
@@ -50,6 +50,8 @@ public:
 
     // The Lua globals routed to call(), in the order given to ScriptVm::setHostFunctions.
     static const std::vector<std::string> &hostFunctions();
+    // The event handlers (on_touch, ...) in EventKind order, given to ScriptVm::setEventHandlers.
+    static const std::vector<std::string> &eventHandlers();
 
 private:
     Object &writable();

@@ -285,7 +285,7 @@ std::unique_ptr<TickEngine> SnapshotIo::load(const QString &path, int threads, s
             engine->m_vmHashSum += slot.hash;
             engine->m_scriptMemory += slot.memory;
             if (dirty)
-                engine->m_dirtyVms.insert({ engine->hashSlotOf(id), id });
+                engine->markVmDirty(id);
         }
         if (!query.exec(QStringLiteral("SELECT data FROM pending ORDER BY seq")))
             return failWith(queryError(query));

@@ -118,8 +118,10 @@ struct TickEngine::Run
     bool load = false;
     bool refuseLoad = false;
     bool hashVm = false;
+    bool hashOnly = false; // ran in an earlier tick, only its VM hash is due
     ScriptVm *vm = nullptr;
-    std::vector<const Emission *> events;
+    std::span<const Emission *const> events; // in m_inbox
+    std::size_t firstEvent = 0;
     std::uint32_t droppedIn = 0;
     ScriptOutput out;
 };
@@ -144,6 +146,13 @@ int TickEngine::threads() const
 std::uint32_t TickEngine::hashSlotOf(ObjectId id) const
 {
     return static_cast<std::uint32_t>(id % m_world->region.limits.vmHashInterval);
+}
+
+void TickEngine::markVmDirty(ObjectId id)
+{
+    if (m_dirtyVms.size() < m_world->region.limits.vmHashInterval)
+        m_dirtyVms.resize(m_world->region.limits.vmHashInterval);
+    m_dirtyVms[hashSlotOf(id)].push_back(id);
 }
 
 ScriptLimits TickEngine::scriptLimits() const
@@ -477,15 +486,14 @@ void TickEngine::indexObject(const Object *before, const Object *after)
             m_listeners[channel].insert(id);
     }
 
-    if (auto it = m_timerKey.find(id); it != m_timerKey.end()) {
-        m_timers.erase({ it->second, id });
-        m_timerKey.erase(it);
-    }
-    if (after && runnable(*after) && after->status.timerInterval > 0) {
-        const std::uint64_t key = nextTimerTick(after->status, m_timerBase);
-        m_timers.insert({ key, id });
-        m_timerKey[id] = key;
-    }
+    // A timer rule that did not change keeps its bucket entry.
+    const auto timed
+        = [](const Object *o) { return o && runnable(*o) && o->status.timerInterval > 0; };
+    const bool sameRule = timed(before) && timed(after)
+        && before->status.timerInterval == after->status.timerInterval
+        && before->status.timerStart == after->status.timerStart;
+    if (timed(after) && !sameRule)
+        m_timers[nextTimerTick(after->status, m_timerBase)].push_back(id);
 
     if (after && runnable(*after) && !after->status.loaded)
         m_needsLoad.insert(id);
@@ -500,8 +508,6 @@ void TickEngine::dropScript(ObjectId id)
         return;
     m_vmHashSum -= it->second.hash;
     m_scriptMemory -= it->second.memory;
-    if (it->second.dirty)
-        m_dirtyVms.erase({ hashSlotOf(id), id });
     m_scripts.erase(it);
 }
 
@@ -510,7 +516,6 @@ void TickEngine::rebuildIndices()
     m_objectsNear = SpatialIndex(m_world->region.size);
     m_listeners.clear();
     m_timers.clear();
-    m_timerKey.clear();
     m_needsLoad.clear();
     m_scriptCount = 0;
     m_timerBase = m_world->tick;
@@ -526,24 +531,34 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
     const RegionLimits &limits = m_world->region.limits;
     const std::uint64_t n = batch.tick;
 
-    // Due timers become events like any other.
+    // Due timers become events like any other, in object-id order.
     std::vector<Emission> timers;
     while (!m_timers.empty() && m_timers.begin()->first <= n) {
-        const auto [due, id] = *m_timers.begin();
+        const std::uint64_t due = m_timers.begin()->first;
+        std::vector<ObjectId> ids = std::move(m_timers.begin()->second);
         m_timers.erase(m_timers.begin());
-        const Object *object = m_world->objects.find(id);
-        if (!object || !runnable(*object) || object->status.timerInterval <= 0) {
-            m_timerKey.erase(id);
-            continue;
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        timers.reserve(timers.size() + ids.size());
+        std::map<std::uint64_t, std::vector<ObjectId>>::iterator bucket = m_timers.end();
+        for (ObjectId id : ids) {
+            const Object *object = m_world->objects.find(id);
+            if (!object || !runnable(*object) || object->status.timerInterval <= 0)
+                continue;
+            const ScriptStatus &status = object->status;
+            const auto interval = static_cast<std::uint64_t>(status.timerInterval);
+            // Stale: left by an earlier rule; the current rule has its own entry.
+            if (due <= status.timerStart || (due - status.timerStart) % interval != 0)
+                continue;
+            // Its id only orders it among other events of the same script: made then (below).
+            Emission &e = timers.emplace_back();
+            e.kind = EventKind::Timer;
+            e.target = id;
+            const std::uint64_t next = due + interval;
+            if (bucket == m_timers.end() || bucket->first != next)
+                bucket = m_timers.try_emplace(next).first;
+            bucket->second.push_back(id);
         }
-        Emission e;
-        e.id = hashWords(n, TimerSalt, id);
-        e.kind = EventKind::Timer;
-        e.target = id;
-        timers.push_back(std::move(e));
-        const std::uint64_t next = due + static_cast<std::uint64_t>(object->status.timerInterval);
-        m_timers.insert({ next, id });
-        m_timerKey[id] = next;
     }
     m_timerBase = n;
 
@@ -551,11 +566,14 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
     {
         ObjectId target;
         std::uint64_t key;
+        std::uint64_t id; // the event's (timers: made when needed)
         const Emission *event;
     };
     std::vector<Delivery> deliveries;
+    deliveries.reserve(m_pending.size() + fresh.size() + timers.size());
+    // The canonical key is computed below only where a script has more than one event.
     auto deliver = [&](ObjectId target, const Emission &e) {
-        deliveries.push_back(Delivery { target, canonicalKey(batch.seed, target, e.id), &e });
+        deliveries.push_back(Delivery { target, 0, 0, &e });
     };
     auto routeOne = [&](const Emission &e) {
         if (e.kind != EventKind::Listen) {
@@ -600,24 +618,39 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
 
     // Per script: canonical order, then the queue limit. The event id breaks (astronomically
     // unlikely) key ties so the order stays total.
-    std::sort(deliveries.begin(), deliveries.end(), [](const Delivery &a, const Delivery &b) {
-        if (a.target != b.target)
-            return a.target < b.target;
-        if (a.key != b.key)
-            return a.key < b.key;
-        return a.event->id < b.event->id;
-    });
+    const auto byTarget = [](const Delivery &a, const Delivery &b) { return a.target < b.target; };
+    // Often (timers only) already in order.
+    if (!std::is_sorted(deliveries.begin(), deliveries.end(), byTarget))
+        std::sort(deliveries.begin(), deliveries.end(), byTarget);
+    for (auto group = deliveries.begin(); group != deliveries.end();) {
+        auto end = group + 1;
+        while (end != deliveries.end() && end->target == group->target)
+            ++end;
+        if (end - group > 1) {
+            for (auto d = group; d != end; ++d) {
+                d->id = d->event->kind == EventKind::Timer ? hashWords(n, TimerSalt, d->target)
+                                                           : d->event->id;
+                d->key = canonicalKey(batch.seed, d->target, d->id);
+            }
+            std::sort(group, end, [](const Delivery &a, const Delivery &b) {
+                if (a.key != b.key)
+                    return a.key < b.key;
+                return a.id < b.id;
+            });
+        }
+        group = end;
+    }
 
     auto loads = m_needsLoad.begin();
+    runs.reserve(deliveries.size() + m_needsLoad.size());
+    m_inbox.clear();
+    // Reserved in full: runs keep spans into it.
+    m_inbox.reserve(deliveries.size());
+    // The object and VM of a run are looked up by its worker (runScripts).
     auto addRun = [&](ObjectId id) -> Run & {
-        Run run;
+        Run &run = runs.emplace_back();
         run.id = id;
-        run.object = m_world->objects.find(id);
-        if (auto slot = m_scripts.find(id); slot != m_scripts.end())
-            run.vm = slot->second.vm.get();
-        run.load = !run.object->status.loaded || !run.vm;
-        runs.push_back(std::move(run));
-        return runs.back();
+        return run;
     };
     std::size_t i = 0;
     while (i < deliveries.size() || loads != m_needsLoad.end()) {
@@ -627,13 +660,16 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
         if (nextLoad == id)
             ++loads;
         Run &run = addRun(id);
+        run.firstEvent = m_inbox.size();
         while (i < deliveries.size() && deliveries[i].target == id) {
-            if (run.events.size() < limits.maxEventsInPerScript)
-                run.events.push_back(deliveries[i].event);
+            if (m_inbox.size() - run.firstEvent < limits.maxEventsInPerScript)
+                m_inbox.push_back(deliveries[i].event);
             else
                 ++run.droppedIn;
             ++i;
         }
+        run.events = std::span<const Emission *const>(
+            m_inbox.data() + run.firstEvent, m_inbox.size() - run.firstEvent);
         if (run.droppedIn > 0) {
             m_report.stats.eventsDroppedIn += run.droppedIn;
             m_report.problems.push_back(ScriptProblem {
@@ -647,9 +683,15 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
     const std::size_t eventRuns = runs.size();
     for (Run &run : runs)
         run.hashVm = hashSlotOf(run.id) == slot;
-    for (auto it = m_dirtyVms.lower_bound({ slot, 0 }); it != m_dirtyVms.end() && it->first == slot;
-         ++it) {
-        const ObjectId id = it->second;
+    std::vector<ObjectId> dirty;
+    if (slot < m_dirtyVms.size())
+        dirty.swap(m_dirtyVms[slot]);
+    std::sort(dirty.begin(), dirty.end());
+    dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+    for (ObjectId id : dirty) {
+        auto script = m_scripts.find(id);
+        if (script == m_scripts.end() || !script->second.dirty)
+            continue;
         const bool running = std::binary_search(runs.begin(),
             runs.begin() + std::ptrdiff_t(eventRuns), id, [](const auto &a, const auto &b) {
                 if constexpr (std::is_same_v<std::decay_t<decltype(a)>, Run>)
@@ -659,12 +701,10 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
             });
         if (running)
             continue;
-        Run run;
+        Run &run = runs.emplace_back();
         run.id = id;
-        run.object = m_world->objects.find(id);
-        run.vm = m_scripts.at(id).vm.get();
+        run.hashOnly = true;
         run.hashVm = true;
-        runs.push_back(std::move(run));
     }
     if (runs.size() != eventRuns)
         std::sort(runs.begin(), runs.end(), [](const Run &a, const Run &b) { return a.id < b.id; });
@@ -677,14 +717,18 @@ void TickEngine::runScripts(std::vector<Run> &runs, const TickBatch &batch)
     // Loads are refused while the region's script memory is full: checked once, before the
     // parallel phase, so every replica refuses the same ones.
     const bool memoryFull = m_scriptMemory >= m_world->region.limits.maxScriptMemory;
-    for (Run &run : runs) {
-        if (run.load && memoryFull)
-            run.refuseLoad = true;
-    }
     const ScriptLimits limits = scriptLimits();
     const WorldState &world = *m_world;
     m_pool->parallelFor(runs.size(), [&](std::size_t index) {
         Run &run = runs[index];
+        // Read-only look-ups of the world and the script table: nothing changes them now.
+        run.object = world.objects.find(run.id);
+        if (auto slot = m_scripts.find(run.id); slot != m_scripts.end())
+            run.vm = slot->second.vm.get();
+        if (!run.hashOnly) {
+            run.load = !run.object->status.loaded || !run.vm;
+            run.refuseLoad = run.load && memoryFull;
+        }
         ScriptContext context(world, m_objectsNear, *run.object, batch.tick, batch.seed);
         context.run(run.vm, run.load, run.refuseLoad, run.events, limits, run.hashVm, run.out);
     });
@@ -720,12 +764,11 @@ void TickEngine::merge(std::vector<Run> &runs)
                 m_vmHashSum -= s.hash;
                 s.hash = hashCombine(run.id, out.vmHash);
                 m_vmHashSum += s.hash;
-                if (s.dirty)
-                    m_dirtyVms.erase({ hashSlotOf(run.id), run.id });
                 s.dirty = false;
-            } else if (!s.dirty) {
+            } else if (!s.dirty || run.hashVm) {
+                // (A run that was to hash and did not: its slot's list was taken this tick.)
                 s.dirty = true;
-                m_dirtyVms.insert({ hashSlotOf(run.id), run.id });
+                markVmDirty(run.id);
             }
         }
         if (out.self)

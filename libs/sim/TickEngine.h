@@ -135,8 +135,10 @@ private:
     std::shared_ptr<const WorldState> m_world;
     std::unique_ptr<WorkerPool> m_pool;
     std::map<ObjectId, ScriptSlot> m_scripts;
-    // Dirty VMs by hash slot: (id % vmHashInterval, id).
-    std::set<std::pair<std::uint32_t, ObjectId>> m_dirtyVms;
+    // VMs that ran since they were last hashed, by hash slot (id % vmHashInterval). Entries of
+    // dropped or already hashed VMs are skipped when their slot comes up (ScriptSlot::dirty).
+    std::vector<std::vector<ObjectId>> m_dirtyVms;
+    void markVmDirty(ObjectId id);
     std::uint32_t hashSlotOf(ObjectId id) const;
     std::uint64_t m_vmHashSum = 0;
     std::uint64_t m_scriptMemory = 0;
@@ -148,10 +150,13 @@ private:
     // Derived from the world, rebuilt on restore, updated from changes.
     SpatialIndex m_objectsNear;
     std::map<std::int64_t, std::set<ObjectId>> m_listeners;
-    std::set<std::pair<std::uint64_t, ObjectId>> m_timers; // (next firing tick, object)
-    std::map<ObjectId, std::uint64_t> m_timerKey; // object -> its key in m_timers
+    // Firing tick -> objects whose timer may fire then. An entry is checked against the
+    // object's timer rule when its tick comes (stale ones, left by changed rules or deleted
+    // objects, are dropped then), so changing a timer never searches the buckets.
+    std::map<std::uint64_t, std::vector<ObjectId>> m_timers;
     std::uint64_t m_timerBase = 0; // timer keys are the first firing after this tick
     std::vector<Emission> m_timerEvents;
+    std::vector<const Emission *> m_inbox; // this tick's events, grouped by script
     std::set<ObjectId> m_needsLoad;
     std::uint32_t m_scriptCount = 0;
 };

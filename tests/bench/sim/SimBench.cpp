@@ -4,6 +4,10 @@
 // tick time p50/p99 with 2 threads, the speedup of 2 threads over 1, the cost of a tick with 1%
 // of the objects active against 100%, and the memory an idle scripted object costs.
 // Only BENCH lines go to stdout; details go to stderr.
+//
+//   bench_sim                          the full benchmark
+//   bench_sim profile OBJECTS TICKS [THREADS]
+//                                      one run of a smaller world, for callgrind/perf
 
 #include <QCoreApplication>
 
@@ -12,7 +16,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <string_view>
 #include <unistd.h>
 #include <vector>
 
@@ -21,9 +27,9 @@ using namespace metatopia::sim;
 
 namespace {
 
-constexpr int Objects = 10000;
-constexpr int WarmupTicks = 20;
-constexpr int MeasuredTicks = 150;
+int Objects = 10000;
+int WarmupTicks = 20;
+int MeasuredTicks = 150;
 
 const char *ActiveScript = R"(
 n = 0
@@ -77,6 +83,13 @@ struct Timing
     std::uint32_t scriptsRun = 0;
 };
 
+// Out of line so a profiler can collect only the measured ticks:
+//   valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measuredStep*' ...
+[[gnu::noinline]] const TickReport &measuredStep(TickEngine &engine, const TickBatch &batch)
+{
+    return engine.step(batch);
+}
+
 Timing measure(int threads, int active)
 {
     EngineConfig config;
@@ -90,7 +103,7 @@ Timing measure(int threads, int active)
         batch.tick = engine.tick() + 1;
         batch.seed = batch.tick * 7919;
         const auto start = std::chrono::steady_clock::now();
-        const auto &report = engine.step(batch);
+        const auto &report = t >= WarmupTicks ? measuredStep(engine, batch) : engine.step(batch);
         const auto end = std::chrono::steady_clock::now();
         if (t >= WarmupTicks) {
             ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
@@ -112,6 +125,13 @@ Timing measure(int threads, int active)
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
+    if (argc >= 4 && std::string_view(argv[1]) == "profile") {
+        Objects = std::max(1, std::atoi(argv[2]));
+        WarmupTicks = 2;
+        MeasuredTicks = std::max(1, std::atoi(argv[3]));
+        measure(argc >= 5 ? std::max(1, std::atoi(argv[4])) : 1, Objects);
+        return 0;
+    }
 
     const Timing one = measure(1, Objects);
     const Timing two = measure(2, Objects);
