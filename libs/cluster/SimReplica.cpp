@@ -338,6 +338,7 @@ QCborMap SimReplica::status() const
     out.insert(QStringLiteral("snapshotsRestored"), qint64(raft.snapshotsRestored));
     out.insert(QStringLiteral("clients"), qint64(m_server.connections().size()));
     out.insert(QStringLiteral("subscribers"), qint64(m_subscribers.size()));
+    out.insert(QStringLiteral("subscribersDropped"), qint64(m_subscribersDropped));
     out.insert(QStringLiteral("pending"), qint64(m_pending.size()));
     out.insert(QStringLiteral("upstream"), m_upstream && m_upstream->isReady());
     out.insert(QStringLiteral("objects"), qint64(view.world ? view.world->objects.size() : 0));
@@ -1238,15 +1239,16 @@ void SimReplica::pushDeltas()
         auto messages = cache.find(base);
         if (messages == cache.end())
             messages = cache.emplace(base, build(base)).first;
-        bool dropped = false;
+        // Too slow: what was sent for earlier ticks is still not written when the next is due.
+        bool dropped = connection->bytesToWrite() > m_options.subscriberMaxQueueBytes;
         for (const QCborMap &message : messages->second) {
-            if (!connection->send(message)
-                || connection->bytesToWrite() > m_options.subscriberMaxQueueBytes) {
+            if (dropped || !connection->send(message)) {
                 dropped = true;
                 break;
             }
         }
         if (dropped) {
+            ++m_subscribersDropped;
             qWarning("sim replica %llu: state subscriber %s too slow, disconnected",
                 quint64(m_options.id), qPrintable(connection->peerAddress()));
             connection->close(QStringLiteral(

@@ -57,8 +57,9 @@ struct SimReplicaOptions
     // this long, their clients are disconnected so they try another replica.
     int forwardStaleMs = 3000;
     size_t maxPendingActions = 65536; // per replica, forwarded or queued
-    // A state subscriber with more than this many bytes not yet written is too slow: it is
-    // disconnected (with the reason) rather than buffered without bound.
+    // A state subscriber that still has more than this many bytes of earlier ticks unwritten
+    // when the next delta is due is too slow: it is disconnected (with the reason) rather than
+    // buffered without bound.
     qint64 subscriberMaxQueueBytes = qint64(4) << 20;
     int statePageSize = 512; // objects or avatars per state/delta message
 };
@@ -84,7 +85,8 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //       replica to leader: actions forwarded by a follower (answered like "action", per item)
 //       and its per-tick state hashes (hash as a 64-bit integer, bit pattern in a signed int).
 //   {"t":"status","id":i} -> reply with role, term, commit, applied, tick, tickTimeUs, hash,
-//       leader, leaderClient, voters, members, clients, subscribers, pending, divergences,
+//       leader, leaderClient, voters, voterIds, members, clients, subscribers,
+//       subscribersDropped, pending, upstream, divergences,
 //       diverged, divergedTick, firstDifference, resyncs, resyncTick, dissents (the monitoring
 //       endpoint)
 //   {"t":"hashes","id":i,"from":a,"to":b} -> reply {"hashes":{tick:"hex"}} (at most 1000 ticks)
@@ -227,6 +229,7 @@ private:
 
     std::map<quint64, Subscriber> m_subscribers; // by connection id
     bool m_deltasScheduled = false;
+    quint64 m_subscribersDropped = 0;
     SnapshotCache m_snapshot;
     quint64 m_nextSnapshotToken = 1;
 };

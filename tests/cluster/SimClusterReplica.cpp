@@ -5,7 +5,7 @@
 // command line metatopia-server --role sim will get:
 //   --id N --cluster C --raft host:port --client host:port --data DIR
 //   --peers "1=raftHost:port/clientHost:port,2=..." [--join] [--tick-hz 45]
-//   [--snapshot-threshold N] [--fault-tick N]
+//   [--snapshot-threshold N] [--fault-tick N] [--subscriber-queue-bytes N] [--client-rate N]
 // Prints "READY client=<port> raft=<address>" once serving.
 
 #include "cluster/SimReplica.h"
@@ -41,7 +41,14 @@ int main(int argc, char **argv)
     const QCommandLineOption fault(QStringLiteral("fault-tick"),
         QStringLiteral("test-only: perturb this replica at that tick"), QStringLiteral("n"),
         QStringLiteral("0"));
-    parser.addOptions({ id, cluster, raft, client, data, peers, join, tickHz, snapshot, fault });
+    const QCommandLineOption subscriberQueue(QStringLiteral("subscriber-queue-bytes"),
+        QStringLiteral("unwritten state-stream bytes after which a subscriber is dropped"),
+        QStringLiteral("n"), QString::number(SimReplicaOptions {}.subscriberMaxQueueBytes));
+    const QCommandLineOption clientRate(QStringLiteral("client-rate"),
+        QStringLiteral("client messages per second per connection"), QStringLiteral("n"),
+        QString::number(SimReplicaOptions {}.clientMessagesPerSecond));
+    parser.addOptions({ id, cluster, raft, client, data, peers, join, tickHz, snapshot, fault,
+        subscriberQueue, clientRate });
     parser.process(app);
 
     SimReplicaOptions options;
@@ -55,6 +62,8 @@ int main(int argc, char **argv)
     options.snapshotThreshold = parser.value(snapshot).toUInt();
     options.snapshotTrailing = qMin(128u, options.snapshotThreshold / 2);
     options.faultAtTick = parser.value(fault).toULongLong();
+    options.subscriberMaxQueueBytes = parser.value(subscriberQueue).toLongLong();
+    options.clientMessagesPerSecond = parser.value(clientRate).toDouble();
     QString error;
     const auto members = parseSimPeers(parser.value(peers), &error);
     if (!members || options.id == 0) {

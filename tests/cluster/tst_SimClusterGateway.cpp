@@ -1,0 +1,376 @@
+// SPDX-FileCopyrightText: 2026 The Metatopia developers
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//
+// The client gateway of a 3-replica sim cluster (real processes): a client that only knows a
+// follower gets its actions forwarded to the leader and acknowledged; a state subscriber on a
+// follower rebuilds exactly the replica's world from the full state and the per-tick deltas; a
+// subscriber that stops reading is dropped instead of growing the replica's memory; a client
+// flooding actions far above the rate limit is cut off while another client keeps normal
+// latency; garbage on the client port changes nothing; nothing is applied twice.
+
+#include "SimClusterHarness.h"
+#include "net/Frame.h"
+
+#include <QSslSocket>
+
+using namespace metatopia;
+using namespace metatopia::cluster::test;
+
+namespace {
+
+// Rebuilds a replica's world (record hashes by id) from "state" and "delta" messages.
+class Subscriber final : public QObject
+{
+public:
+    Subscriber(const QString &address, net::PinStore &pins)
+    {
+        const auto [host, port] = splitHostPort(address);
+        m_connection = net::Connection::connectToHost(host, port, pins);
+        connect(m_connection.get(), &net::Connection::ready, this, [this] {
+            m_connection->request(QCborMap { { QStringLiteral("t"), QStringLiteral("subscribe") } });
+        });
+        connect(m_connection.get(), &net::Connection::messageReceived, this, &Subscriber::onMessage);
+        connect(m_connection.get(), &net::Connection::disconnected, this, [this] { m_gone = true; });
+    }
+
+    qint64 tick() const { return m_tick; } // last complete tick, -1 before the full state
+    const std::map<qint64, qint64> &objects() const { return m_objects; }
+    const std::map<qint64, qint64> &avatars() const { return m_avatars; }
+    std::map<qint64, QString> names;
+    qint64 removedAvatars = 0;
+    qint64 deltas = 0;
+    bool gone() const { return m_gone; }
+
+private:
+    void onMessage(const QCborMap &message)
+    {
+        const QString type = message.value(QStringLiteral("t")).toString();
+        const bool final = message.value(QStringLiteral("final")).toBool();
+        if (type == QLatin1String("state")) {
+            if (!m_inState) {
+                m_objects.clear();
+                m_avatars.clear();
+            }
+            m_inState = !final;
+        } else if (type == QLatin1String("delta")) {
+            // Deltas continue from the tick the previous message ended at.
+            if (m_tick >= 0 && message.value(QStringLiteral("from")).toInteger() != m_tick
+                && !m_inDelta)
+                m_broken = true;
+            m_inDelta = !final;
+            ++deltas;
+            for (const QCborValue &id : message.value(QStringLiteral("removedObjects")).toArray())
+                m_objects.erase(id.toInteger());
+            for (const QCborValue &id : message.value(QStringLiteral("removedAvatars")).toArray()) {
+                m_avatars.erase(id.toInteger());
+                ++removedAvatars;
+            }
+        } else {
+            return;
+        }
+        for (const QCborValue &value : message.value(QStringLiteral("objects")).toArray()) {
+            const QCborMap object = value.toMap();
+            const qint64 id = object.value(QStringLiteral("id")).toInteger();
+            m_objects[id] = object.value(QStringLiteral("hash")).toInteger();
+            names[id] = object.value(QStringLiteral("name")).toString();
+        }
+        for (const QCborValue &value : message.value(QStringLiteral("avatars")).toArray()) {
+            const QCborMap avatar = value.toMap();
+            m_avatars[avatar.value(QStringLiteral("id")).toInteger()]
+                = avatar.value(QStringLiteral("hash")).toInteger();
+        }
+        if (final && !m_broken)
+            m_tick = message.value(QStringLiteral("tick")).toInteger();
+    }
+
+    std::unique_ptr<net::Connection> m_connection;
+    std::map<qint64, qint64> m_objects;
+    std::map<qint64, qint64> m_avatars;
+    qint64 m_tick = -1;
+    bool m_inState = false;
+    bool m_inDelta = false;
+    bool m_broken = false;
+    bool m_gone = false;
+};
+
+// A raw TLS client below net::Connection: says hello, then writes whatever it is given and
+// reads nothing more than its tiny buffers hold.
+class RawClient final : public QObject
+{
+public:
+    explicit RawClient(const QString &address, bool tls = true)
+    {
+        const auto [host, port] = splitHostPort(address);
+        m_socket.setPeerVerifyMode(QSslSocket::VerifyNone);
+        m_socket.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
+        m_socket.setReadBufferSize(4096);
+        connect(&m_socket, &QAbstractSocket::disconnected, this, [this] { m_gone = true; });
+        if (tls) {
+            connect(&m_socket, &QSslSocket::encrypted, this, [this] {
+                m_socket.write(net::encodeFrame(QCborMap { { QStringLiteral("t"), QStringLiteral("hello") },
+                    { QStringLiteral("v"), 1 }, { QStringLiteral("client"), QStringLiteral("raw") } }));
+                m_ready = true;
+            });
+            m_socket.connectToHostEncrypted(host, port);
+        } else {
+            connect(&m_socket, &QAbstractSocket::connected, this, [this] { m_ready = true; });
+            m_socket.connectToHost(host, port);
+        }
+    }
+    bool ready() const { return m_ready; }
+    bool gone() const { return m_gone || m_socket.state() == QAbstractSocket::UnconnectedState; }
+    void write(const QByteArray &bytes) { m_socket.write(bytes); }
+
+private:
+    QSslSocket m_socket;
+    bool m_ready = false;
+    bool m_gone = false;
+};
+
+QCborMap actionMessage(qint64 client, qint64 seq, const QCborMap &action)
+{
+    return QCborMap { { QStringLiteral("t"), QStringLiteral("action") },
+        { QStringLiteral("client"), client }, { QStringLiteral("seq"), seq },
+        { QStringLiteral("action"), action } };
+}
+
+} // namespace
+
+class SimClusterGatewayTest : public QObject
+{
+    Q_OBJECT
+
+private:
+    SimClusterFixture m_cluster;
+
+    quint64 follower()
+    {
+        quint64 leaderId = 0;
+        if (!QTest::qWaitFor([&] { return (leaderId = m_cluster.leader()) != 0; }, 10000))
+            return 0;
+        return leaderId == 1 ? 2 : 1;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_cluster.prepare(3));
+        m_cluster.commonArgs << QStringLiteral("--subscriber-queue-bytes")
+                             << QStringLiteral("1048576");
+        QVERIFY(m_cluster.startAll());
+        QTRY_VERIFY_WITH_TIMEOUT(m_cluster.leader() != 0, 15000);
+    }
+
+    void followerForwardsActions()
+    {
+        const quint64 via = follower();
+        QVERIFY(via != 0);
+        ActionClient client(21, m_cluster.clientAddresses({ via }), *m_cluster.pins);
+        QTRY_VERIFY_WITH_TIMEOUT(client.acked().size() >= 300, 20000);
+        client.setSending(false);
+        QTRY_COMPARE_WITH_TIMEOUT(client.unacked(), size_t(0), 10000);
+        // Acknowledged by the follower itself: never redirected, never reconnected.
+        QCOMPARE(client.notLeaders(), quint64(0));
+        QCOMPARE(client.reconnects(), quint64(0));
+        QCOMPARE(client.duplicateAcks(), quint64(0));
+        verifyExactlyOnce(m_cluster, { 1, 2, 3 }, { &client });
+        QVERIFY(!QTest::currentTestFailed());
+        const std::vector<qint64> latency = client.latencies();
+        qInfo("sim cluster gateway: via follower %llu, %zu acks, latency ms p50 %lld p99 %lld",
+            quint64(via), latency.size(), latency[latency.size() / 2],
+            latency[latency.size() * 99 / 100]);
+    }
+
+    void subscriberRebuildsTheWorld()
+    {
+        const quint64 via = follower();
+        QVERIFY(via != 0);
+        SimNode &replica = m_cluster.node(via);
+        Subscriber subscriber(replica.client, *m_cluster.pins);
+        QTRY_VERIFY_WITH_TIMEOUT(subscriber.tick() >= 0, 10000);
+
+        // Creations from one client, avatars entering, moving and leaving from another.
+        ActionClient creator(22, m_cluster.clientAddresses(), *m_cluster.pins);
+        const auto [host, port] = splitHostPort(replica.client);
+        auto mover = net::Connection::connectToHost(host, port, *m_cluster.pins);
+        QSignalSpy moverReady(mover.get(), &net::Connection::ready);
+        QVERIFY(moverReady.wait(5000));
+        QSignalSpy moverMessages(mover.get(), &net::Connection::messageReceived);
+        qint64 seq = 0;
+        auto avatarAction = [](const char *kind, qint64 avatar, qint64 x) {
+            return QCborMap { { QStringLiteral("kind"), QLatin1String(kind) },
+                { QStringLiteral("avatar"), avatar }, { QStringLiteral("account"), avatar },
+                { QStringLiteral("name"), QStringLiteral("walker%1").arg(avatar) },
+                { QStringLiteral("x"), x }, { QStringLiteral("y"), 2000 },
+                { QStringLiteral("z"), 25 } };
+        };
+        mover->send(actionMessage(23, ++seq, avatarAction("enter", 900, 1000)));
+        mover->send(actionMessage(23, ++seq, avatarAction("enter", 901, 3000)));
+        auto acks = [&] {
+            qint64 count = 0;
+            for (const QList<QVariant> &args : moverMessages) {
+                if (args.at(0).value<QCborMap>().value(QStringLiteral("t")).toString()
+                    == QLatin1String("ack"))
+                    ++count;
+            }
+            return count;
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(acks(), seq, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(subscriber.avatars().size() == 2, 10000);
+        for (int step = 1; step <= 40; ++step) {
+            mover->send(actionMessage(23, ++seq, avatarAction("move", 900, 1000 + step * 250)));
+            QTRY_COMPARE_WITH_TIMEOUT(acks(), seq, 10000); // one move per tick or so
+        }
+        mover->send(actionMessage(23, ++seq, avatarAction("leave", 901, 0)));
+        QTRY_COMPARE_WITH_TIMEOUT(acks(), seq, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(creator.acked().size() >= 100, 15000);
+        creator.setSending(false);
+        QTRY_COMPARE_WITH_TIMEOUT(creator.unacked(), size_t(0), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(subscriber.avatars().size() == 1, 10000);
+        QVERIFY(subscriber.removedAvatars >= 1);
+        QVERIFY(!subscriber.gone());
+
+        // The rebuilt world equals the replica's own at the subscriber's tick, record by record
+        // (each record hash covers every field: name, position, rotation, text, colour, ...).
+        // Taken together: the subscriber keeps receiving deltas while the query below runs.
+        const qint64 tick = subscriber.tick();
+        const std::map<qint64, qint64> rebuiltObjects = subscriber.objects();
+        const std::map<qint64, qint64> rebuiltAvatars = subscriber.avatars();
+        const auto reply = m_cluster.query(replica,
+            QCborMap { { QStringLiteral("t"), QStringLiteral("objectHashes") },
+                { QStringLiteral("tick"), tick } });
+        QVERIFY(reply);
+        QVERIFY2(!reply->contains(QStringLiteral("error")),
+            qPrintable(reply->value(QStringLiteral("error")).toString()));
+        std::map<qint64, qint64> objects;
+        const QCborMap theirObjects = reply->value(QStringLiteral("objects")).toMap();
+        for (auto it = theirObjects.constBegin(); it != theirObjects.constEnd(); ++it)
+            objects[it.key().toInteger()] = it.value().toInteger();
+        std::map<qint64, qint64> avatars;
+        const QCborMap theirAvatars = reply->value(QStringLiteral("avatars")).toMap();
+        for (auto it = theirAvatars.constBegin(); it != theirAvatars.constEnd(); ++it)
+            avatars[it.key().toInteger()] = it.value().toInteger();
+        QCOMPARE(rebuiltObjects.size(), objects.size());
+        QVERIFY(rebuiltObjects == objects);
+        QVERIFY(rebuiltAvatars == avatars);
+        for (const auto &[seqNo, at] : creator.acked()) {
+            bool found = false;
+            for (const auto &[id, name] : subscriber.names)
+                found = found || name == creator.name(seqNo);
+            QVERIFY(found);
+        }
+        qInfo("sim cluster gateway: subscriber rebuilt %zu objects and %zu avatars at tick %lld "
+              "from %lld delta messages",
+            objects.size(), avatars.size(), tick, subscriber.deltas);
+    }
+
+    void slowSubscriberIsDropped()
+    {
+        const quint64 via = follower();
+        QVERIFY(via != 0);
+        SimNode &replica = m_cluster.node(via);
+        const qint64 droppedBefore = m_cluster.statusValue(replica, "subscribersDropped");
+        // A subscriber that reads nothing beyond its small buffers and asks for the full state
+        // again and again (a hostile or stuck client): its unwritten backlog passes the limit.
+        RawClient slow(replica.client);
+        QTRY_VERIFY_WITH_TIMEOUT(slow.ready(), 5000);
+        QTimer again;
+        connect(&again, &QTimer::timeout, this, [&slow] {
+            slow.write(net::encodeFrame(QCborMap {
+                { QStringLiteral("t"), QStringLiteral("subscribe") }, { QStringLiteral("id"), 1 } }));
+        });
+        again.start(20);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_cluster.statusValue(replica, "subscribersDropped") > droppedBefore, 60000);
+        again.stop();
+        // The replica is fine and serves the others.
+        ActionClient creator(24, m_cluster.clientAddresses({ via }), *m_cluster.pins);
+        QTRY_VERIFY_WITH_TIMEOUT(creator.acked().size() >= 50, 10000);
+        creator.setSending(false);
+        QTRY_COMPARE_WITH_TIMEOUT(creator.unacked(), size_t(0), 10000);
+    }
+
+    void floodingClientIsCutOff()
+    {
+        const quint64 via = follower();
+        QVERIFY(via != 0);
+        ActionClient normal(25, m_cluster.clientAddresses({ via }), *m_cluster.pins, 4);
+        QTRY_VERIFY_WITH_TIMEOUT(normal.acked().size() >= 20, 10000);
+
+        // 30,000 actions at once on one connection: the per-connection rate limit (2,000/s, burst
+        // 4,000) refuses the excess and then drops the connection.
+        const auto [host, port] = splitHostPort(m_cluster.node(via).client);
+        auto flood = net::Connection::connectToHost(host, port, *m_cluster.pins);
+        QSignalSpy floodReady(flood.get(), &net::Connection::ready);
+        QVERIFY(floodReady.wait(5000));
+        QSignalSpy floodMessages(flood.get(), &net::Connection::messageReceived);
+        QSignalSpy floodGone(flood.get(), &net::Connection::disconnected);
+        const qint64 floodStart = normal.now();
+        for (qint64 seq = 1; seq <= 30000; ++seq)
+            flood->send(actionMessage(26, seq, createAction(QStringLiteral("f-%1").arg(seq), 26, 0)));
+        QTRY_VERIFY_WITH_TIMEOUT(!floodGone.isEmpty(), 20000);
+        std::set<qint64> floodAcked;
+        for (const QList<QVariant> &args : floodMessages) {
+            const QCborMap message = args.at(0).value<QCborMap>();
+            if (message.value(QStringLiteral("t")).toString() == QLatin1String("ack"))
+                floodAcked.insert(message.value(QStringLiteral("seq")).toInteger());
+        }
+
+        // The other client goes on at normal latency during and after the flood.
+        const size_t before = normal.acked().size();
+        QTRY_VERIFY_WITH_TIMEOUT(normal.acked().size() >= before + 100, 15000);
+        normal.setSending(false);
+        if (!QTest::qWaitFor([&] { return normal.unacked() == 0; }, 10000)) {
+            const auto st = m_cluster.status(m_cluster.node(via));
+            qWarning("unacked %zu; follower status %s", normal.unacked(),
+                st ? qPrintable(QString::fromUtf8(QCborValue(*st).toDiagnosticNotation().toUtf8())) : "none");
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(normal.unacked(), size_t(0), 10000);
+        std::vector<qint64> during;
+        for (const auto &[seq, at] : normal.acked()) {
+            if (at >= floodStart)
+                during.push_back(at);
+        }
+        const std::vector<qint64> latency = normal.latencies();
+        const qint64 p90 = latency[latency.size() * 9 / 10];
+        qInfo("sim cluster gateway: flood cut off after %lld messages, %zu of its actions acked "
+              "before that; other client %zu acks, latency ms p50 %lld p90 %lld max %lld",
+            qint64(floodMessages.size()), floodAcked.size(), latency.size(),
+            latency[latency.size() / 2], p90, latency.back());
+        QVERIFY2(p90 < 1000, "the other client's acks stayed timely");
+
+        // Garbage on the client port: plain bytes where TLS is expected, and frames that are not
+        // CBOR after a proper hello. Both are dropped; the replica keeps serving.
+        RawClient plain(m_cluster.node(via).client, false);
+        QTRY_VERIFY_WITH_TIMEOUT(plain.ready(), 5000);
+        plain.write(QByteArray(4096, '\x17'));
+        RawClient garbage(m_cluster.node(via).client);
+        QTRY_VERIFY_WITH_TIMEOUT(garbage.ready(), 5000);
+        for (int i = 0; i < 10; ++i)
+            garbage.write(QByteArray::fromHex("00000010") + QByteArray(16, '\xff'));
+        QTRY_VERIFY_WITH_TIMEOUT(plain.gone() && garbage.gone(), 15000);
+
+        // Every action acknowledged to anyone is in every replica exactly once; the flood's
+        // acked ones too.
+        verifyExactlyOnce(m_cluster, { 1, 2, 3 }, { &normal });
+        QVERIFY(!QTest::currentTestFailed());
+        for (quint64 id : { 1, 2, 3 }) {
+            const auto reply = m_cluster.query(
+                m_cluster.node(id), QCborMap { { QStringLiteral("t"), QStringLiteral("objects") } });
+            QVERIFY(reply);
+            std::map<QString, int> counts;
+            for (const QCborValue &name : reply->value(QStringLiteral("names")).toArray()) {
+                if (name.toString().startsWith(QLatin1String("f-")))
+                    ++counts[name.toString()];
+            }
+            for (qint64 seq : floodAcked)
+                QVERIFY(counts[QStringLiteral("f-%1").arg(seq)] == 1);
+            for (const auto &[name, count] : counts)
+                QVERIFY2(count == 1, qPrintable(name));
+        }
+        QVERIFY(verifyHashesAgree(m_cluster, { 1, 2, 3 }) > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(SimClusterGatewayTest)
+#include "tst_SimClusterGateway.moc"
