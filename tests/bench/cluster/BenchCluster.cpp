@@ -8,7 +8,13 @@
 //   - maximum proposals/s sustained (one raft entry per action) and actions/s with batching;
 //   - failover: kill -9 the leader 20 times, time from the kill to the next committed proposal,
 //     with the default timings (election 300 ms, heartbeat 50 ms) and with 150/25 ms.
+// The real sim role (BenchSimCluster.cpp): snapshot size and install time of a world of 10,000
+// scripted objects, commit latency at 45 ticks/s and 1,000 actions/s with three
+// `metatopia-server --role sim` processes and their maximum actions/s, failover over 20 kills.
 // BENCH lines on stdout, details on stderr.
+//   bench_cluster                  everything
+//   bench_cluster SECTION...       only these: ledger, snapshot, sim-latency, sim-failover
+#include "BenchSimCluster.h"
 #include "ClusterDriver.h"
 #include "ClusterTestUtil.h"
 #include "ReplicaProcess.h"
@@ -237,20 +243,13 @@ void bench(const char *name, double value, const char *unit, const QString &extr
     std::fflush(stdout);
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+// The replicated-ledger figures (cluster_test_replica): raft alone, without the sim.
+bool ledgerBenchmarks()
 {
-    QCoreApplication app(argc, argv);
     if (!QFile::exists(ReplicaProcess::executable())) {
         std::fprintf(stderr, "missing %s\n", qPrintable(ReplicaProcess::executable()));
-        return 1;
+        return false;
     }
-    std::fprintf(stderr, "machine: %d cores\n", QThread::idealThreadCount());
-
-    QFile loadavg(QStringLiteral("/proc/loadavg"));
-    if (loadavg.open(QIODevice::ReadOnly))
-        std::fprintf(stderr, "load average: %s", loadavg.readAll().constData());
 
     // Baseline: the same measurement on a single replica (no replication, same disk and code path).
     const QString disk = QDir::tempPath();
@@ -302,5 +301,48 @@ int main(int argc, char **argv)
     bench("failover_election150_p50", percentile(fast, 0.5) / 1e6, "ms");
     bench("failover_election150_p99", percentile(fast, 0.99) / 1e6, "ms",
         QStringLiteral("target=value<=1000"));
-    return failovers.size() == 20 && fast.size() == 20 ? 0 : 1;
+    return failovers.size() == 20 && fast.size() == 20;
+}
+
+void printLoad(const char *when)
+{
+    QFile loadavg(QStringLiteral("/proc/loadavg"));
+    if (loadavg.open(QIODevice::ReadOnly))
+        std::fprintf(stderr, "load average %s: %s", when, loadavg.readAll().constData());
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QStringList sections = app.arguments().mid(1);
+    const QStringList known { QStringLiteral("ledger"), QStringLiteral("snapshot"),
+        QStringLiteral("sim-latency"), QStringLiteral("sim-failover") };
+    for (const QString &section : std::as_const(sections)) {
+        if (!known.contains(section)) {
+            std::fprintf(stderr, "unknown section \"%s\" (known: %s)\n", qPrintable(section),
+                qPrintable(known.join(QStringLiteral(", "))));
+            return 2;
+        }
+    }
+    if (sections.isEmpty())
+        sections = known;
+    std::fprintf(stderr, "machine: %d cores\n", QThread::idealThreadCount());
+    printLoad("at start");
+
+    bool ok = true;
+    for (const QString &section : std::as_const(sections)) {
+        std::fprintf(stderr, "== %s\n", qPrintable(section));
+        if (section == QLatin1String("ledger"))
+            ok = ledgerBenchmarks() && ok;
+        else if (section == QLatin1String("snapshot"))
+            ok = metatopia::cluster::bench::snapshotOfScriptedWorld() && ok;
+        else if (section == QLatin1String("sim-latency"))
+            ok = metatopia::cluster::bench::simCommitLatency() && ok;
+        else if (section == QLatin1String("sim-failover"))
+            ok = metatopia::cluster::bench::simFailover(20) && ok;
+        printLoad(qPrintable(QStringLiteral("after ") + section));
+    }
+    return ok ? 0 : 1;
 }

@@ -6,7 +6,12 @@
 #include <QDeadlineTimer>
 #include <QEventLoop>
 
+#include <QDir>
+
 #include <algorithm>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 namespace metatopia::cluster::test {
 
@@ -21,6 +26,19 @@ QPair<QString, quint16> split(const QString &address)
 const QString kType = QStringLiteral("t");
 
 } // namespace
+
+void disableNagleOnAllSockets()
+{
+    // net::Connection does not expose its socket; TCP_NODELAY on every TCP socket of this
+    // (test or benchmark) process is harmless and keeps small messages from waiting for the
+    // peer's delayed ACK.
+    const QStringList fds = QDir(QStringLiteral("/proc/self/fd"))
+                                .entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System);
+    for (const QString &fd : fds) {
+        const int one = 1;
+        ::setsockopt(fd.toInt(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+}
 
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
 {
@@ -155,11 +173,11 @@ QString SimLoadClient::name(quint64 seq) const
     return QStringLiteral("c%1-%2").arg(m_id).arg(seq);
 }
 
-qint64 SimLoadClient::firstAckAfter(qint64 atNs) const
+qint64 SimLoadClient::firstAckAfter(qint64 atNs, qint64 minTick) const
 {
     qint64 first = -1;
     for (const auto &[seq, at] : m_acked) {
-        if (at >= atNs && (first < 0 || at < first))
+        if (at >= atNs && m_ackTick.at(seq) > minTick && (first < 0 || at < first))
             first = at;
     }
     return first;
@@ -191,6 +209,7 @@ void SimLoadClient::connectTo(const QString &address)
         // Everything not acknowledged goes again, oldest first: the cluster applies each
         // (client, seq) once however often it arrives.
         m_toSend.assign(m_unacked.begin(), m_unacked.end());
+        disableNagleOnAllSockets();
         pump();
     });
     connect(m_connection.get(), &net::Connection::messageReceived, this, &SimLoadClient::onMessage);
@@ -259,6 +278,7 @@ void SimLoadClient::onMessage(const QCborMap &message)
             ++m_duplicateAcks;
         } else if (m_unacked.erase(seq) > 0) {
             m_acked.emplace(seq, m_clock.nsecsElapsed());
+            m_ackTick.emplace(seq, message.value(QStringLiteral("tick")).toInteger());
             if (m_rate <= 0)
                 pump();
         }

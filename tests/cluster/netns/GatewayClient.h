@@ -29,6 +29,11 @@
 
 namespace metatopia::cluster::test {
 
+// TCP_NODELAY on every TCP socket of this process. net::Connection leaves Nagle's algorithm on
+// and does not expose its socket; with it, a small action waits for the server's delayed ACK
+// (measured: p50 send -> ack 35 ms instead of 17 ms at 1,000 actions/s).
+void disableNagleOnAllSockets();
+
 // Runs the event loop until condition() holds or timeoutMs passed; no sleeping.
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs);
 
@@ -81,8 +86,9 @@ public:
     quint64 duplicateAcks() const { return m_duplicateAcks; }
     quint64 reconnects() const { return m_reconnects; }
     qint64 nowNs() const { return m_clock.nsecsElapsed(); }
-    // The first ack received at or after atNs (-1 if none yet).
-    qint64 firstAckAfter(qint64 atNs) const;
+    // The first ack received at or after atNs for a tick after minTick (-1 if none yet). The
+    // tick matters after a kill: acks the dead leader sent just before may still be read later.
+    qint64 firstAckAfter(qint64 atNs, qint64 minTick = -1) const;
     // Send -> ack in ns of the actions first sent in [fromNs, toNs), sorted.
     std::vector<qint64> latenciesNs(qint64 fromNs = 0, qint64 toNs = -1) const;
 
@@ -110,6 +116,7 @@ private:
     std::deque<quint64> m_toSend; // unacknowledged, not sent on the current connection
     std::map<quint64, qint64> m_acked;
     std::map<quint64, qint64> m_sentAt; // first send
+    std::map<quint64, qint64> m_ackTick; // the tick the ack named (0: committed earlier)
     quint64 m_duplicateAcks = 0;
     quint64 m_reconnects = 0;
     QElapsedTimer m_clock;
