@@ -38,7 +38,8 @@ constexpr int kMaxPending = 256; // messages waiting for one link to connect
 constexpr int kMaxBuffered = 64; // frames of an incoming connection waiting for its proof
 constexpr int kMaxRejectsPerConnection = 20;
 constexpr qint64 kMaxMessageBytes = 256 * 1024;
-constexpr qint64 kRechallengeMs = 3000;
+constexpr qint64 kRechallengeMs = 1000;
+constexpr qsizetype kMaxChallenges = 4096;
 
 // Every descriptor inside a message (the sender's own first).
 template<typename F> void forEachDescriptor(const Message &m, F &&f)
@@ -212,8 +213,15 @@ OverlayService::~OverlayService()
         if (l.connection)
             l.connection->disconnect(this);
     m_links.clear();
-    if (m_server)
+    // The server closes its connections when it goes; their signals must not reach the
+    // half-destroyed members (m_inbound goes before m_server otherwise).
+    if (m_server) {
+        for (net::Connection *c : m_server->connections())
+            c->disconnect(this);
         m_server->disconnect(this);
+    }
+    m_server.reset();
+    m_inbound.clear();
 }
 
 quint16 OverlayService::port() const
@@ -349,12 +357,31 @@ void OverlayService::rememberAddress(PeerId id, const QString &address)
         return; // the address is a function of the id: nothing to update
     m_addresses.insert(id, address);
     m_addressOrder.push_back(id);
-    while (m_addressOrder.size() > std::size_t(kMaxAddresses)) {
-        // Forgetting a peer the node still uses makes the next send to it fail: the node drops
-        // it and relearns it from gossip.
-        m_addresses.remove(m_addressOrder.front());
+    // Gossip (or a liar's phantoms) must not push out the peers the node relies on: those go
+    // back to the end of the queue. Forgetting anyone else costs at most a failed send.
+    for (std::size_t turns = 0;
+         m_addressOrder.size() > std::size_t(kMaxAddresses) && turns < m_addressOrder.size();
+         ++turns) {
+        const PeerId oldest = m_addressOrder.front();
         m_addressOrder.pop_front();
+        if (isInUse(oldest))
+            m_addressOrder.push_back(oldest);
+        else
+            m_addresses.remove(oldest);
     }
+}
+
+bool OverlayService::isInUse(PeerId id) const
+{
+    if (!m_node)
+        return false;
+    if (m_node->neighbours().count(id))
+        return true;
+    const auto links = m_node->longLinks();
+    const auto view = m_node->view();
+    auto same = [id](const Descriptor &d) { return d.id == id; };
+    return std::any_of(links.begin(), links.end(), same)
+        || std::any_of(view.begin(), view.end(), same);
 }
 
 QString OverlayService::addressOf(PeerId id) const
@@ -672,37 +699,24 @@ void OverlayService::claim(Inbound &in, const QString &text)
             reject(&in, QStringLiteral("a connection speaks for one address only"));
         return; // challenged already; housekeeping asks again if the proof does not come
     }
-    // An IP literal must be where the connection comes from; the port is proven by the nonce.
-    const auto parts = splitAddress(*address);
-    QHostAddress claimedIp;
-    if (parts && claimedIp.setAddress(parts->first) && in.connection
-        && !claimedIp.isEqual(QHostAddress(in.connection->peerAddress()),
-            QHostAddress::ConvertV4MappedToIPv4 | QHostAddress::ConvertLocalHost)) {
-        ++m_counters.impostors;
-        reject(&in,
-            QStringLiteral("claims %1 but connects from %2")
-                .arg(*address, in.connection->peerAddress()));
-        abortLater(in.connection);
-        return;
-    }
+    // No check of the source IP: multi-homed and NATed nodes connect from other addresses than
+    // the one they listen at. The nonce alone decides.
     in.claimed = *address;
     challenge(in);
 }
 
 void OverlayService::challenge(Inbound &in)
 {
-    // One nonce per address at a time: the proof comes back over that node's own link, and
-    // verifies whichever of its connections it arrives on.
+    // A fresh nonce for every attempt: the proof comes back over the claimed node's current link
+    // to us and verifies the connection it arrives on, which is where its frames travel.
     const qint64 now = m_clock.elapsed();
     in.lastChallenge = now;
-    if (m_challenges.contains(in.claimed)
-        && now - m_challengeTime.value(in.claimed) <= kRechallengeMs)
-        return;
+    if (m_challenges.size() >= kMaxChallenges)
+        return; // a flood of claims: this connection times out unless it is retried later
     std::array<quint32, 4> words {};
     QRandomGenerator::system()->generate(words.begin(), words.end());
     const QByteArray nonce(reinterpret_cast<const char *>(words.data()), int(sizeof words));
-    m_challenges.insert(in.claimed, nonce);
-    m_challengeTime.insert(in.claimed, now);
+    m_challenges.insert(nonce, Challenge { in.claimed, now });
     QCborMap frame;
     frame.insert(net::key::type, wire::challenge);
     frame.insert(keyFrom, m_address);
@@ -731,13 +745,13 @@ void OverlayService::handleProof(Inbound &in, const QCborMap &frame)
 {
     const auto from = canonicalAddress(frame.value(keyFrom).toString());
     const QByteArray nonce = frame.value(keyNonce).toByteArray();
-    if (!from || nonce.isEmpty() || m_challenges.value(*from) != nonce
+    const auto challenge = m_challenges.constFind(nonce);
+    if (!from || challenge == m_challenges.constEnd() || challenge->address != *from
         || (!in.claimed.isEmpty() && in.claimed != *from)) {
         reject(&in, QStringLiteral("proof does not match a challenge"));
         return;
     }
-    m_challenges.remove(*from);
-    m_challengeTime.remove(*from);
+    m_challenges.erase(challenge);
     if (in.verified)
         return;
     in.claimed = *from;
@@ -844,18 +858,15 @@ void OverlayService::housekeeping()
                 << "that never proved it is" << in.claimed;
             abortLater(in.connection);
             in.connection = nullptr;
-        } else if (now - in.lastChallenge > kRechallengeMs
-            && now - m_challengeTime.value(in.claimed, -kRechallengeMs - 1) > kRechallengeMs) {
-            challenge(in); // the first one may have raced a reconnect: ask again
+        } else if (now - in.lastChallenge > kRechallengeMs) {
+            challenge(in); // the proof may have gone over a link that closed meanwhile: ask again
         }
     }
-    for (auto it = m_challengeTime.begin(); it != m_challengeTime.end();) {
-        if (now - it.value() > 4 * qint64(m_options.verifyTimeoutMs)) {
-            m_challenges.remove(it.key());
-            it = m_challengeTime.erase(it);
-        } else {
+    for (auto it = m_challenges.begin(); it != m_challenges.end();) {
+        if (now - it->time > 2 * qint64(m_options.verifyTimeoutMs))
+            it = m_challenges.erase(it);
+        else
             ++it;
-        }
     }
 }
 

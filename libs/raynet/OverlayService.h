@@ -163,6 +163,7 @@ private:
     void onLinkDown(const QString &address, net::Connection *connection);
     void rememberAddress(PeerId id, const QString &address);
     QString addressOf(PeerId id) const;
+    bool isInUse(PeerId id) const; // a neighbour, long link or view entry of the node
     OverlayPeer peerOf(const Descriptor &d) const;
     QCborMap peerToCbor(const OverlayPeer &p) const;
     QCborMap statusReply() const;
@@ -193,8 +194,12 @@ private:
 
     std::map<QString, Link> m_links;
     std::map<quint64, Inbound> m_inbound; // by connection id
-    QHash<QString, QByteArray> m_challenges; // address -> nonce we sent it
-    QHash<QString, qint64> m_challengeTime;
+    struct Challenge
+    {
+        QString address; // the address the nonce was sent to
+        qint64 time = 0;
+    };
+    QHash<QByteArray, Challenge> m_challenges; // by nonce
 
     struct PendingLookup
     {

@@ -36,7 +36,7 @@ using namespace metatopia::raynet;
 namespace {
 
 constexpr int StartMs = 20000;
-constexpr int ConvergeMs = 40000;
+constexpr int ConvergeMs = 60000;
 constexpr int RequestMs = 10000;
 
 struct Cell
