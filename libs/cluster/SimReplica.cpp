@@ -371,6 +371,11 @@ void SimReplica::onMessage(net::Connection *connection, const QCborMap &message)
     if (type == QLatin1String("action")) {
         onAction(connection, message, false);
     } else if (type == QLatin1String("forward")) {
+        if (!isTrusted(connection, message)) {
+            connection->replyError(
+                message, QStringLiteral("forward is for the cluster's replicas: send actions"));
+            return;
+        }
         // Another replica's batch: each item is answered like an action, and the reports go into
         // the next entry (a follower only forwards to the one it believes leads).
         const QCborArray actions = message.value(QStringLiteral("actions")).toArray();
@@ -539,9 +544,17 @@ void SimReplica::onAction(net::Connection *connection, const QCborMap &message, 
 void SimReplica::onAdmin(net::Connection *connection, const QCborMap &message)
 {
     const QString type = message.value(kType).toString();
+    if (!isTrusted(connection, message)) {
+        connection->replyError(message,
+            QStringLiteral("admin requests need the cluster token (or a replica's host)"));
+        return;
+    }
     const RaftStatus raft = m_node.status();
     if (raft.role != RaftRole::Leader) {
         QCborMap request = message;
+        // Relayed as this replica: with the cluster's token if there is one.
+        if (!m_options.clusterToken.isEmpty())
+            request.insert(QStringLiteral("token"), m_options.clusterToken);
         request.remove(QStringLiteral("id"));
         QPointer<net::Connection> origin(connection);
         const bool sent = callLeader(request, [origin, message](const QCborMap &reply) {
@@ -611,37 +624,70 @@ void SimReplica::onAdmin(net::Connection *connection, const QCborMap &message)
 
 void SimReplica::onSnapshotRequest(net::Connection *connection, const QCborMap &message)
 {
-    const quint64 token = id(message, "token");
+    if (!isTrusted(connection, message)) {
+        connection->replyError(message, QStringLiteral("snapshots are for the cluster's replicas"));
+        return;
+    }
+    const quint64 token = id(message, "snapshot");
     const qint64 offset = qMax<qint64>(0, message.value(QStringLiteral("offset")).toInteger());
-    if (token == 0 || token != m_snapshot.token) {
+    const qint64 now = m_clock.elapsed();
+    if (token != m_snapshot.token || token == 0) {
         if (token != 0) {
             connection->replyError(message, QStringLiteral("snapshot %1 expired").arg(token));
             return;
         }
-        SnapshotCache taken;
-        const bool ran = m_node.callOnRaftThread([&] {
-            taken.bytes = m_state->snapshot();
-            const SimStateMachine::View view = m_state->view();
-            taken.index = view.index;
-            taken.tick = view.tick;
-        });
-        if (!ran || taken.bytes.isEmpty()) {
-            connection->replyError(message, QStringLiteral("no snapshot available"));
-            return;
+        // A fresh one unless the last is very recent: taking one costs a full serialisation.
+        if (m_snapshot.token == 0 || now - m_snapshot.takenAt > 200) {
+            SnapshotCache taken;
+            const bool ran = m_node.callOnRaftThread([&] {
+                taken.bytes = m_state->snapshot();
+                const SimStateMachine::View view = m_state->view();
+                taken.index = view.index;
+                taken.tick = view.tick;
+            });
+            if (!ran || taken.bytes.isEmpty()) {
+                connection->replyError(message, QStringLiteral("no snapshot available"));
+                return;
+            }
+            taken.token = m_nextSnapshotToken++;
+            taken.takenAt = now;
+            m_snapshot = std::move(taken);
         }
-        taken.token = m_nextSnapshotToken++;
-        m_snapshot = std::move(taken);
     }
     if (offset > m_snapshot.bytes.size()) {
         connection->replyError(message, QStringLiteral("offset past the end"));
         return;
     }
     connection->reply(message,
-        QCborMap { { QStringLiteral("token"), qint64(m_snapshot.token) },
+        QCborMap { { QStringLiteral("snapshot"), qint64(m_snapshot.token) },
             { QStringLiteral("index"), qint64(m_snapshot.index) },
             { QStringLiteral("tick"), qint64(m_snapshot.tick) },
             { QStringLiteral("size"), qint64(m_snapshot.bytes.size()) },
             { QStringLiteral("data"), m_snapshot.bytes.mid(offset, SnapshotChunk) } });
+}
+
+bool SimReplica::isTrusted(const net::Connection *connection, const QCborMap &message) const
+{
+    if (!m_options.clusterToken.isEmpty())
+        return message.value(QStringLiteral("token")).toString() == m_options.clusterToken;
+    const QHostAddress peer(connection->peerAddress());
+    if (peer.isLoopback())
+        return true;
+    auto fromHostOf = [&peer](const QString &address) {
+        QString host;
+        quint16 port = 0;
+        return splitAddress(address, &host, &port)
+            && QHostAddress(host).isEqual(peer, QHostAddress::ConvertV4MappedToIPv4);
+    };
+    for (const SimPeer &member : m_options.peers) {
+        if (fromHostOf(member.clientAddress) || fromHostOf(member.raftAddress))
+            return true;
+    }
+    for (const auto &[member, address] : m_state->directory()) {
+        if (fromHostOf(address))
+            return true;
+    }
+    return false;
 }
 
 void SimReplica::onTick()
@@ -902,8 +948,10 @@ void SimReplica::resync()
 void SimReplica::fetchSnapshot(quint64 token, QByteArray sofar)
 {
     const bool sent = callLeader(
-        QCborMap { { kType, QStringLiteral("snapshot") }, { QStringLiteral("token"), qint64(token) },
-            { QStringLiteral("offset"), qint64(sofar.size()) } },
+        QCborMap { { kType, QStringLiteral("snapshot") },
+            { QStringLiteral("snapshot"), qint64(token) },
+            { QStringLiteral("offset"), qint64(sofar.size()) },
+            { QStringLiteral("token"), m_options.clusterToken } },
         [this, sofar](const QCborMap &reply) mutable {
             if (reply.contains(QStringLiteral("error")) || !m_diverged) {
                 m_resyncBusy = false; // tried again on a later tick
@@ -917,7 +965,7 @@ void SimReplica::fetchSnapshot(quint64 token, QByteArray sofar)
                 return;
             }
             if (sofar.size() < size) {
-                fetchSnapshot(quint64(reply.value(QStringLiteral("token")).toInteger()), sofar);
+                fetchSnapshot(quint64(reply.value(QStringLiteral("snapshot")).toInteger()), sofar);
                 return;
             }
             const quint64 index = quint64(reply.value(QStringLiteral("index")).toInteger());
@@ -1127,7 +1175,8 @@ void SimReplica::flushForward()
     if (actions.isEmpty() && reports.isEmpty())
         return;
     if (m_upstream->send(QCborMap { { kType, QStringLiteral("forward") },
-            { QStringLiteral("actions"), actions }, { QStringLiteral("reports"), reports } }))
+            { QStringLiteral("actions"), actions }, { QStringLiteral("reports"), reports },
+            { QStringLiteral("token"), m_options.clusterToken } }))
         m_reports.clear();
     if (more)
         scheduleFlush();

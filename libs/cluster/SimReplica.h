@@ -62,6 +62,11 @@ struct SimReplicaOptions
     // buffered without bound.
     qint64 subscriberMaxQueueBytes = qint64(4) << 20;
     int statePageSize = 512; // objects or avatars per state/delta message
+    // Shared secret of the cluster's replicas. Replica-to-replica messages ("forward": actions and
+    // hash reports, "snapshot") and admin requests must carry it as "token". Empty: they are
+    // accepted only from loopback and from the hosts of known members (the peers list and the
+    // replicated directory); set it whenever clients share hosts with replicas or NAT is involved.
+    QString clusterToken;
 };
 
 // "1=127.0.0.1:7001/127.0.0.1:8001,2=..." (id=raftAddress/clientAddress, comma-separated).
@@ -81,9 +86,10 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //       Kinds: create {name,text,owner,x,y,z}, enter {avatar,account,name,x,y,z},
 //       leave {avatar}, move {avatar,x,y,z}, chat {avatar,channel,text}, touch {avatar,object};
 //       coordinates are integer millimetres (no floating point reaches the sim).
-//   {"t":"forward","actions":[{client,seq,action}...],"reports":[[replica,tick,hash]...]}
-//       replica to leader: actions forwarded by a follower (answered like "action", per item)
-//       and its per-tick state hashes (hash as a 64-bit integer, bit pattern in a signed int).
+//   {"t":"forward","actions":[{client,seq,action}...],"reports":[[replica,tick,hash]...],
+//       "token":...} replica to leader: actions forwarded by a follower (answered like "action",
+//       per item) and its per-tick state hashes (hash as a 64-bit integer, bit pattern in a
+//       signed int). Trusted senders only (see SimReplicaOptions::clusterToken).
 //   {"t":"status","id":i} -> reply with role, term, commit, applied, tick, tickTimeUs, hash,
 //       leader, leaderClient, voters, voterIds, members, clients, subscribers,
 //       subscribersDropped, pending, upstream, divergences,
@@ -93,13 +99,15 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //   {"t":"objects","id":i} -> reply {"names":[...]} (object names in id order; tests, tools)
 //   {"t":"objectHashes","id":i,"tick":k} -> reply {"tick":k,"objects":{id:hash},
 //       "avatars":{id:hash}} for a recent tick (record hashes as 64-bit integers)
-//   {"t":"snapshot","id":i,"token":k,"offset":o} -> reply {"token","index","tick","size","data"}:
-//       the state at log index `index` in chunks (token 0 takes a new snapshot)
+//   {"t":"snapshot","id":i,"snapshot":k,"offset":o} -> reply {"snapshot","index","tick","size",
+//       "data"}: the state at log index `index` in chunks (snapshot 0 takes a new one, at most
+//       five a second). Trusted senders only.
 //   {"t":"subscribe","id":i} -> reply {"tick"}, then {"t":"state","tick","objects","avatars",
 //       "final"} (the whole world, paged) and per applied tick(s) {"t":"delta","from","tick",
 //       "objects","avatars","removedObjects","removedAvatars","final"}; see encodeObject/Avatar.
 //       {"t":"unsubscribe","id":i} stops it.
-//   Admin (on the leader; a follower relays them to the leader and relays the reply):
+//   Admin (trusted senders only, with "token" when a cluster token is set; on the leader, a
+//   follower relays them to the leader and relays the reply):
 //   {"t":"addReplica","id":i,"replica":r,"raft":"host:port","client":"host:port"} -> reply
 //       once r is a voter (it must run with --join); {"t":"removeReplica","id":i,"replica":r};
 //       {"t":"transferLeader","id":i,"replica":r} (0: any). Replies {"ok":true} or {"error":...}.
@@ -156,6 +164,7 @@ private:
     struct SnapshotCache
     {
         quint64 token = 0;
+        qint64 takenAt = 0; // ms on m_clock
         quint64 index = 0;
         quint64 tick = 0;
         QByteArray bytes;
@@ -175,6 +184,8 @@ private:
     void sendAck(net::Connection *connection, const ActionKey &key, quint64 tick);
     void refuse(net::Connection *connection, const QString &type, const QCborMap &message,
         const QCborMap &extra = {});
+    // May this connection act as a replica or an administrator (see clusterToken)?
+    bool isTrusted(const net::Connection *connection, const QCborMap &message) const;
 
     // Follower side: the connection to the leader's gateway.
     void maintainUpstream();

@@ -6,6 +6,7 @@
 //   --id N --cluster C --raft host:port --client host:port --data DIR
 //   --peers "1=raftHost:port/clientHost:port,2=..." [--join] [--tick-hz 45]
 //   [--snapshot-threshold N] [--fault-tick N] [--subscriber-queue-bytes N] [--client-rate N]
+//   [--cluster-token SECRET]
 // Prints "READY client=<port> raft=<address>" once serving.
 
 #include "cluster/SimReplica.h"
@@ -47,8 +48,11 @@ int main(int argc, char **argv)
     const QCommandLineOption clientRate(QStringLiteral("client-rate"),
         QStringLiteral("client messages per second per connection"), QStringLiteral("n"),
         QString::number(SimReplicaOptions {}.clientMessagesPerSecond));
+    const QCommandLineOption clusterToken(QStringLiteral("cluster-token"),
+        QStringLiteral("shared secret for replica-to-replica and admin requests"),
+        QStringLiteral("secret"));
     parser.addOptions({ id, cluster, raft, client, data, peers, join, tickHz, snapshot, fault,
-        subscriberQueue, clientRate });
+        subscriberQueue, clientRate, clusterToken });
     parser.process(app);
 
     SimReplicaOptions options;
@@ -64,6 +68,7 @@ int main(int argc, char **argv)
     options.faultAtTick = parser.value(fault).toULongLong();
     options.subscriberMaxQueueBytes = parser.value(subscriberQueue).toLongLong();
     options.clientMessagesPerSecond = parser.value(clientRate).toDouble();
+    options.clusterToken = parser.value(clusterToken);
     QString error;
     const auto members = parseSimPeers(parser.value(peers), &error);
     if (!members || options.id == 0) {

@@ -32,6 +32,8 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_cluster.prepare(3));
+        // With a cluster token: forwarding between replicas and admin requests must carry it.
+        m_cluster.commonArgs << QStringLiteral("--cluster-token") << QStringLiteral("s3cret");
         QVERIFY(m_cluster.startAll());
         QTRY_VERIFY_WITH_TIMEOUT(m_cluster.leader() != 0, 15000);
     }
@@ -55,14 +57,17 @@ private slots:
         quint64 leaderId = 0;
         QTRY_VERIFY_WITH_TIMEOUT((leaderId = m_cluster.leader()) != 0, 10000);
         const quint64 via = leaderId == 1 ? 2 : 1;
+        const QCborMap addRequest { { QStringLiteral("t"), QStringLiteral("addReplica") },
+            { QStringLiteral("replica"), qint64(newId) }, { QStringLiteral("raft"), newcomer.raft },
+            { QStringLiteral("client"), newcomer.client } };
+        const auto refused = m_cluster.query(m_cluster.node(leaderId), addRequest);
+        QVERIFY(refused && refused->contains(QStringLiteral("error")));
+        QCOMPARE(m_cluster.statusValue(m_cluster.node(leaderId), "voters"), 3);
         QElapsedTimer joining;
         joining.start();
-        const auto added = m_cluster.query(m_cluster.node(via),
-            QCborMap { { QStringLiteral("t"), QStringLiteral("addReplica") },
-                { QStringLiteral("replica"), qint64(newId) },
-                { QStringLiteral("raft"), newcomer.raft },
-                { QStringLiteral("client"), newcomer.client } },
-            20000);
+        QCborMap withToken = addRequest;
+        withToken.insert(QStringLiteral("token"), QStringLiteral("s3cret"));
+        const auto added = m_cluster.query(m_cluster.node(via), withToken, 20000);
         QVERIFY(added);
         QVERIFY2(added->value(QStringLiteral("ok")).toBool(),
             qPrintable(added->value(QStringLiteral("error")).toString()));
@@ -99,7 +104,8 @@ private slots:
             ++victim;
         const auto removed = m_cluster.query(m_cluster.node(leaderId),
             QCborMap { { QStringLiteral("t"), QStringLiteral("removeReplica") },
-                { QStringLiteral("replica"), qint64(victim) } },
+                { QStringLiteral("replica"), qint64(victim) },
+                { QStringLiteral("token"), QStringLiteral("s3cret") } },
             15000);
         QVERIFY(removed);
         QVERIFY2(removed->value(QStringLiteral("ok")).toBool(),
