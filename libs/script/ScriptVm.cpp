@@ -319,7 +319,7 @@ ScriptVm::Impl::~Impl()
 }
 
 std::optional<std::string> ScriptVm::Impl::protectedCall(int nargs, int nresults,
-                                                         ScriptHost &h)
+                                                         ScriptHost &h, bool handlerBelow)
 {
     host = &h;
     context.aborting = false;
@@ -332,11 +332,14 @@ std::optional<std::string> ScriptVm::Impl::protectedCall(int nargs, int nresults
     arena.stringRefused = false;
     const std::int64_t outerBudget = t_instructionsLeft; // a host callback may nest VMs
     t_instructionsLeft = limits.instructionsPerCall;
-    const int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, &Impl::messageHandler);
-    lua_insert(L, base);
+    const int base = lua_gettop(L) - nargs - (handlerBelow ? 1 : 0);
+    if (!handlerBelow) {
+        lua_pushcfunction(L, &Impl::messageHandler);
+        lua_insert(L, base);
+    }
     const int status = lua_pcall(L, nargs, nresults, base);
-    lua_remove(L, base);
+    if (!handlerBelow)
+        lua_remove(L, base);
     t_instructionsLeft = outerBudget;
     host = nullptr;
     if (status == LUA_OK)
@@ -443,8 +446,7 @@ int ScriptVm::Impl::dispatchEvents(lua_State *L)
 {
     auto *batch = static_cast<DispatchBatch *>(lua_touserdata(L, 1));
     Impl &self = *batch->impl;
-    lua_settop(L, 0);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS); // at 2
     Table *globals = hvalue(s2v(L->top - 1));
     for (const Event &event : batch->events) {
         if (event.handler >= self.eventHandlers.size())
@@ -458,8 +460,8 @@ int ScriptVm::Impl::dispatchEvents(lua_State *L)
         } else {
             const std::string &n = self.eventHandlers[event.handler];
             lua_pushlstring(L, n.data(), n.size());
-            if (lua_rawget(L, 1) != LUA_TFUNCTION) {
-                lua_settop(L, 1);
+            if (lua_rawget(L, 2) != LUA_TFUNCTION) {
+                lua_pop(L, 1);
                 continue;
             }
         }
@@ -470,9 +472,8 @@ int ScriptVm::Impl::dispatchEvents(lua_State *L)
         self.context.instructionsLeft = self.limits.instructionsPerCall;
         self.context.stepsLeft = self.limits.instructionsPerCall;
         t_instructionsLeft = self.limits.instructionsPerCall;
-        lua_call(L, static_cast<int>(event.args.size()), 0);
+        lua_call(L, static_cast<int>(event.args.size()), 0); // leaves the stack as it was
         ++batch->called;
-        lua_settop(L, 1);
     }
     return 0;
 }
@@ -490,9 +491,10 @@ std::optional<std::string> ScriptVm::dispatch(std::span<const Event> events, Scr
     lua_State *L = d->L;
     const int top = lua_gettop(L);
     DispatchBatch batch{d.get(), events, 0};
+    lua_pushcfunction(L, &Impl::messageHandler);
     lua_pushcfunction(L, &Impl::dispatchEvents);
     lua_pushlightuserdata(L, &batch);
-    auto error = d->protectedCall(1, 0, host);
+    auto error = d->protectedCall(1, 0, host, true);
     lua_settop(L, top);
     if (called != nullptr)
         *called = batch.called;

@@ -26,7 +26,9 @@ struct ScriptVm::Impl
     Impl &operator=(const Impl &) = delete;
 
     // Runs the function below nargs arguments with the limits armed; nullopt on success.
-    std::optional<std::string> protectedCall(int nargs, int nresults, ScriptHost &host);
+    // handlerBelow: the caller pushed messageHandler right below the function.
+    std::optional<std::string> protectedCall(int nargs, int nresults, ScriptHost &host,
+                                             bool handlerBelow = false);
 
     static bool toValue(lua_State *L, int index, ScriptValue &out, int depth, std::string &error);
     static void pushValue(lua_State *L, const ScriptValue &v, int depth);

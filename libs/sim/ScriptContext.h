@@ -32,6 +32,23 @@ struct ScriptOutput
     bool hashed = false; // vmHash is fresh
     std::uint64_t vmHash = 0;
     std::size_t vmMemory = 0;
+
+    // Empty again, keeping the buffers' capacity.
+    void reset()
+    {
+        newVm.reset();
+        self.reset();
+        emitted.clear();
+        chat.clear();
+        rez.clear();
+        derez.clear();
+        droppedOut = 0;
+        error.clear();
+        loadRefused = false;
+        hashed = false;
+        vmHash = 0;
+        vmMemory = 0;
+    }
 };
 
 class ScriptContext final : public ScriptHost

@@ -14,6 +14,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include <time.h>
+
 namespace metatopia::sim {
 
 namespace {
@@ -22,6 +24,13 @@ namespace {
 constexpr std::uint64_t InputSalt = 0x1a9b7c00u;
 constexpr std::uint64_t TimerSalt = 0x7133e500u;
 constexpr std::uint64_t RezSalt = 0x4e2d0000u;
+
+std::int64_t threadCpuNs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 std::int64_t nanosSince(std::chrono::steady_clock::time_point start)
 {
@@ -120,16 +129,28 @@ struct TickEngine::Run
     bool hashVm = false;
     bool hashOnly = false; // ran in an earlier tick, only its VM hash is due
     ScriptVm *vm = nullptr;
-    std::span<const Emission *const> events; // in m_inbox
-    std::size_t firstEvent = 0;
+    ScriptSlot *slot = nullptr; // its entry in m_scripts, if any
+    std::span<const Emission *> events; // in m_inbox
     std::uint32_t droppedIn = 0;
-    ScriptOutput out;
+    ScriptOutput out; // reset by its worker
+
+    void start(ObjectId script)
+    {
+        id = script;
+        object = nullptr;
+        load = refuseLoad = hashVm = hashOnly = false;
+        vm = nullptr;
+        slot = nullptr;
+        events = {};
+        droppedIn = 0;
+    }
 };
 
 TickEngine::TickEngine(EngineConfig config)
     : m_pool(std::make_unique<WorkerPool>(config.threads))
     , m_objectsNear(config.region.size)
 {
+    m_timerEvent.kind = EventKind::Timer;
     auto world = std::make_shared<WorldState>();
     world->region = std::move(config.region);
     m_world = std::move(world);
@@ -181,6 +202,7 @@ const TickReport &TickEngine::step(const TickBatch &batch)
     TickStats &stats = m_report.stats;
     stats.tick = batch.tick;
 
+    const std::int64_t cpuStart = threadCpuNs();
     auto start = std::chrono::steady_clock::now();
     {
         auto next = std::make_shared<WorldState>(*m_world);
@@ -193,12 +215,14 @@ const TickReport &TickEngine::step(const TickBatch &batch)
     stats.applyNs = nanosSince(start);
 
     start = std::chrono::steady_clock::now();
-    std::vector<Run> runs;
-    route(batch, fresh, runs);
+    const std::size_t runCount = route(batch, fresh); // (may grow m_runs)
+    const std::span<Run> runs(m_runs.data(), runCount);
     stats.routeNs = nanosSince(start);
 
     start = std::chrono::steady_clock::now();
+    const std::int64_t cpuRunStart = threadCpuNs();
     runScripts(runs, batch);
+    const std::int64_t cpuRun = threadCpuNs() - cpuRunStart;
     stats.runNs = nanosSince(start);
 
     start = std::chrono::steady_clock::now();
@@ -213,6 +237,8 @@ const TickReport &TickEngine::step(const TickBatch &batch)
     stats.scriptsRun = static_cast<std::uint32_t>(std::count_if(
         runs.begin(), runs.end(), [](const Run &r) { return r.load || !r.events.empty(); }));
     stats.scriptMemory = m_scriptMemory;
+    stats.parallelCpuNs = m_pool->lastBusiestCpuNs();
+    stats.criticalCpuNs = threadCpuNs() - cpuStart - cpuRun + stats.parallelCpuNs;
     return m_report;
 }
 
@@ -526,20 +552,21 @@ void TickEngine::rebuildIndices()
     m_scripts = std::move(scripts);
 }
 
-void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std::vector<Run> &runs)
+std::size_t TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh)
 {
     const RegionLimits &limits = m_world->region.limits;
     const std::uint64_t n = batch.tick;
 
-    // Due timers become events like any other, in object-id order.
-    std::vector<Emission> timers;
+    // Due timers: all share one event (a timer carries nothing but its target); its id, made
+    // from the target, only orders it among that script's other events (runScripts).
+    std::vector<ObjectId> timers;
     while (!m_timers.empty() && m_timers.begin()->first <= n) {
         const std::uint64_t due = m_timers.begin()->first;
         std::vector<ObjectId> ids = std::move(m_timers.begin()->second);
         m_timers.erase(m_timers.begin());
-        std::sort(ids.begin(), ids.end());
+        if (!std::is_sorted(ids.begin(), ids.end()))
+            std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-        timers.reserve(timers.size() + ids.size());
         std::map<std::uint64_t, std::vector<ObjectId>>::iterator bucket = m_timers.end();
         for (ObjectId id : ids) {
             const Object *object = m_world->objects.find(id);
@@ -550,10 +577,7 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
             // Stale: left by an earlier rule; the current rule has its own entry.
             if (due <= status.timerStart || (due - status.timerStart) % interval != 0)
                 continue;
-            // Its id only orders it among other events of the same script: made then (below).
-            Emission &e = timers.emplace_back();
-            e.kind = EventKind::Timer;
-            e.target = id;
+            timers.push_back(id);
             const std::uint64_t next = due + interval;
             if (bucket == m_timers.end() || bucket->first != next)
                 bucket = m_timers.try_emplace(next).first;
@@ -561,19 +585,20 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
         }
     }
     m_timerBase = n;
+    if (!std::is_sorted(timers.begin(), timers.end())) {
+        std::sort(timers.begin(), timers.end());
+        timers.erase(std::unique(timers.begin(), timers.end()), timers.end());
+    }
 
     struct Delivery
     {
         ObjectId target;
-        std::uint64_t key;
-        std::uint64_t id; // the event's (timers: made when needed)
         const Emission *event;
     };
     std::vector<Delivery> deliveries;
     deliveries.reserve(m_pending.size() + fresh.size() + timers.size());
-    // The canonical key is computed below only where a script has more than one event.
     auto deliver = [&](ObjectId target, const Emission &e) {
-        deliveries.push_back(Delivery { target, 0, 0, &e });
+        deliveries.push_back(Delivery { target, &e });
     };
     auto routeOne = [&](const Emission &e) {
         if (e.kind != EventKind::Listen) {
@@ -613,45 +638,31 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
         routeOne(e);
     for (const Emission &e : fresh)
         routeOne(e);
-    for (const Emission &e : timers)
-        routeOne(e);
+    for (ObjectId id : timers)
+        deliver(id, m_timerEvent);
 
-    // Per script: canonical order, then the queue limit. The event id breaks (astronomically
-    // unlikely) key ties so the order stays total.
+    // Grouped by script here; each script's events are put in canonical order and capped by its
+    // worker (runScripts). Often (timers only) already grouped.
     const auto byTarget = [](const Delivery &a, const Delivery &b) { return a.target < b.target; };
-    // Often (timers only) already in order.
     if (!std::is_sorted(deliveries.begin(), deliveries.end(), byTarget))
         std::sort(deliveries.begin(), deliveries.end(), byTarget);
-    for (auto group = deliveries.begin(); group != deliveries.end();) {
-        auto end = group + 1;
-        while (end != deliveries.end() && end->target == group->target)
-            ++end;
-        if (end - group > 1) {
-            for (auto d = group; d != end; ++d) {
-                d->id = d->event->kind == EventKind::Timer ? hashWords(n, TimerSalt, d->target)
-                                                           : d->event->id;
-                d->key = canonicalKey(batch.seed, d->target, d->id);
-            }
-            std::sort(group, end, [](const Delivery &a, const Delivery &b) {
-                if (a.key != b.key)
-                    return a.key < b.key;
-                return a.id < b.id;
-            });
-        }
-        group = end;
-    }
 
     auto loads = m_needsLoad.begin();
-    runs.reserve(deliveries.size() + m_needsLoad.size());
+    // Runs are kept from tick to tick (their output buffers keep their capacity); the first
+    // `count` are this tick's.
+    std::size_t count = 0;
+    auto nextRun = [&](ObjectId id) -> Run & {
+        if (count == m_runs.size())
+            m_runs.emplace_back();
+        Run &run = m_runs[count++];
+        run.start(id);
+        return run;
+    };
     m_inbox.clear();
     // Reserved in full: runs keep spans into it.
     m_inbox.reserve(deliveries.size());
     // The object and VM of a run are looked up by its worker (runScripts).
-    auto addRun = [&](ObjectId id) -> Run & {
-        Run &run = runs.emplace_back();
-        run.id = id;
-        return run;
-    };
+    auto addRun = [&](ObjectId id) -> Run & { return nextRun(id); };
     std::size_t i = 0;
     while (i < deliveries.size() || loads != m_needsLoad.end()) {
         const ObjectId nextDelivery = i < deliveries.size() ? deliveries[i].target : ~ObjectId(0);
@@ -660,29 +671,18 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
         if (nextLoad == id)
             ++loads;
         Run &run = addRun(id);
-        run.firstEvent = m_inbox.size();
-        while (i < deliveries.size() && deliveries[i].target == id) {
-            if (m_inbox.size() - run.firstEvent < limits.maxEventsInPerScript)
-                m_inbox.push_back(deliveries[i].event);
-            else
-                ++run.droppedIn;
-            ++i;
-        }
-        run.events = std::span<const Emission *const>(
-            m_inbox.data() + run.firstEvent, m_inbox.size() - run.firstEvent);
-        if (run.droppedIn > 0) {
-            m_report.stats.eventsDroppedIn += run.droppedIn;
-            m_report.problems.push_back(ScriptProblem {
-                id, "event queue overflow: dropped " + std::to_string(run.droppedIn) + " events" });
-        }
+        const std::size_t first = m_inbox.size();
+        while (i < deliveries.size() && deliveries[i].target == id)
+            m_inbox.push_back(deliveries[i++].event);
+        run.events = std::span<const Emission *>(m_inbox.data() + first, m_inbox.size() - first);
     }
     // VM hashing is staggered: this tick re-hashes the VMs of one slot, those that run now and
     // those that ran since their last hash (hash-only runs).
     const std::uint32_t interval = limits.vmHashInterval;
     const auto slot = static_cast<std::uint32_t>((interval - n % interval) % interval);
-    const std::size_t eventRuns = runs.size();
-    for (Run &run : runs)
-        run.hashVm = hashSlotOf(run.id) == slot;
+    const std::size_t eventRuns = count;
+    for (std::size_t r = 0; r < count; ++r)
+        m_runs[r].hashVm = hashSlotOf(m_runs[r].id) == slot;
     std::vector<ObjectId> dirty;
     if (slot < m_dirtyVms.size())
         dirty.swap(m_dirtyVms[slot]);
@@ -692,8 +692,8 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
         auto script = m_scripts.find(id);
         if (script == m_scripts.end() || !script->second.dirty)
             continue;
-        const bool running = std::binary_search(runs.begin(),
-            runs.begin() + std::ptrdiff_t(eventRuns), id, [](const auto &a, const auto &b) {
+        const bool running = std::binary_search(m_runs.begin(),
+            m_runs.begin() + std::ptrdiff_t(eventRuns), id, [](const auto &a, const auto &b) {
                 if constexpr (std::is_same_v<std::decay_t<decltype(a)>, Run>)
                     return a.id < b;
                 else
@@ -701,18 +701,52 @@ void TickEngine::route(const TickBatch &batch, std::vector<Emission> &fresh, std
             });
         if (running)
             continue;
-        Run &run = runs.emplace_back();
-        run.id = id;
+        Run &run = nextRun(id);
         run.hashOnly = true;
         run.hashVm = true;
     }
-    if (runs.size() != eventRuns)
-        std::sort(runs.begin(), runs.end(), [](const Run &a, const Run &b) { return a.id < b.id; });
-    // The timer emissions must outlive the run; keep them with the fresh ones.
-    m_timerEvents = std::move(timers);
+    // Both parts are sorted by id.
+    if (count != eventRuns)
+        std::inplace_merge(m_runs.begin(), m_runs.begin() + std::ptrdiff_t(eventRuns),
+            m_runs.begin() + std::ptrdiff_t(count),
+            [](const Run &a, const Run &b) { return a.id < b.id; });
+    return count;
 }
 
-void TickEngine::runScripts(std::vector<Run> &runs, const TickBatch &batch)
+void TickEngine::orderInbox(Run &run, const TickBatch &batch) const
+{
+    // Canonical order: hash(tick seed, script, event id); the event id breaks (astronomically
+    // unlikely) key ties so the order stays total. Then the queue limit.
+    if (run.events.size() > 1) {
+        struct Keyed
+        {
+            std::uint64_t key;
+            std::uint64_t id;
+            const Emission *event;
+        };
+        thread_local std::vector<Keyed> keyed;
+        keyed.clear();
+        for (const Emission *e : run.events) {
+            const std::uint64_t id
+                = e == &m_timerEvent ? hashWords(batch.tick, TimerSalt, run.id) : e->id;
+            keyed.push_back(Keyed { canonicalKey(batch.seed, run.id, id), id, e });
+        }
+        std::sort(keyed.begin(), keyed.end(), [](const Keyed &a, const Keyed &b) {
+            if (a.key != b.key)
+                return a.key < b.key;
+            return a.id < b.id;
+        });
+        for (std::size_t i = 0; i < keyed.size(); ++i)
+            run.events[i] = keyed[i].event;
+    }
+    const std::uint32_t limit = m_world->region.limits.maxEventsInPerScript;
+    if (run.events.size() > limit) {
+        run.droppedIn = static_cast<std::uint32_t>(run.events.size() - limit);
+        run.events = run.events.first(limit);
+    }
+}
+
+void TickEngine::runScripts(std::span<Run> runs, const TickBatch &batch)
 {
     // Loads are refused while the region's script memory is full: checked once, before the
     // parallel phase, so every replica refuses the same ones.
@@ -721,13 +755,17 @@ void TickEngine::runScripts(std::vector<Run> &runs, const TickBatch &batch)
     const WorldState &world = *m_world;
     m_pool->parallelFor(runs.size(), [&](std::size_t index) {
         Run &run = runs[index];
+        run.out.reset();
         // Read-only look-ups of the world and the script table: nothing changes them now.
         run.object = world.objects.find(run.id);
-        if (auto slot = m_scripts.find(run.id); slot != m_scripts.end())
+        if (auto slot = m_scripts.find(run.id); slot != m_scripts.end()) {
+            run.slot = &slot->second;
             run.vm = slot->second.vm.get();
+        }
         if (!run.hashOnly) {
             run.load = !run.object->status.loaded || !run.vm;
             run.refuseLoad = run.load && memoryFull;
+            orderInbox(run, batch);
         }
         ScriptContext context(world, m_objectsNear, *run.object, batch.tick, batch.seed);
         context.run(run.vm, run.load, run.refuseLoad, run.events, limits, run.hashVm, run.out);
@@ -737,7 +775,7 @@ void TickEngine::runScripts(std::vector<Run> &runs, const TickBatch &batch)
         m_report.stats.eventsDelivered += static_cast<std::uint32_t>(run.events.size());
 }
 
-void TickEngine::merge(std::vector<Run> &runs)
+void TickEngine::merge(std::span<Run> runs)
 {
     const RegionConfig &region = m_world->region;
     const RegionLimits &limits = region.limits;
@@ -749,14 +787,23 @@ void TickEngine::merge(std::vector<Run> &runs)
     std::uint32_t liveScripts = m_scriptCount;
     ObjectId nextId = m_world->nextObjectId;
 
+    for (const Run &run : runs) {
+        if (run.droppedIn > 0) {
+            m_report.stats.eventsDroppedIn += run.droppedIn;
+            m_report.problems.push_back(ScriptProblem { run.id,
+                "event queue overflow: dropped " + std::to_string(run.droppedIn) + " events" });
+        }
+    }
     for (Run &run : runs) {
         ScriptOutput &out = run.out;
         if (out.newVm) {
             dropScript(run.id);
-            m_scripts[run.id].vm = std::move(out.newVm);
+            run.slot = &m_scripts[run.id];
+            run.slot->vm = std::move(out.newVm);
         }
-        if (auto slot = m_scripts.find(run.id); slot != m_scripts.end()) {
-            ScriptSlot &s = slot->second;
+        // (Slots of other scripts are neither added nor removed in this loop.)
+        if (run.slot) {
+            ScriptSlot &s = *run.slot;
             m_scriptMemory -= s.memory;
             s.memory = out.vmMemory;
             m_scriptMemory += s.memory;
@@ -844,7 +891,6 @@ void TickEngine::merge(std::vector<Run> &runs)
     for (const Emission &e : m_pending)
         e.encode(out);
     m_pendingHash = hashBytes(out.bytes(), 0x9e4d);
-    m_timerEvents.clear();
 }
 
 std::uint64_t TickEngine::computeHash() const

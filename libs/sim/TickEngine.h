@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ struct TickStats
     std::int64_t routeNs = 0;
     std::int64_t runNs = 0;
     std::int64_t mergeNs = 0;
+    // CPU time on the tick's critical path: the calling thread's outside the parallel phase
+    // plus the busiest thread's inside it. What the tick takes on otherwise idle cores; unlike
+    // the wall times above it does not grow when other processes take the CPU.
+    std::int64_t criticalCpuNs = 0;
+    std::int64_t parallelCpuNs = 0; // of which the busiest thread in the parallel phase
 };
 
 struct TickReport
@@ -121,9 +127,11 @@ private:
     void commitAvatars(std::map<AvatarId, std::optional<Avatar>> &changes);
     void indexObject(const Object *before, const Object *after);
     void rebuildIndices();
-    void route(const TickBatch &batch, std::vector<Emission> &fresh, std::vector<Run> &runs);
-    void runScripts(std::vector<Run> &runs, const TickBatch &batch);
-    void merge(std::vector<Run> &runs);
+    // Fills m_runs; returns how many of them this tick has.
+    std::size_t route(const TickBatch &batch, std::vector<Emission> &fresh);
+    void runScripts(std::span<Run> runs, const TickBatch &batch);
+    void orderInbox(Run &run, const TickBatch &batch) const;
+    void merge(std::span<Run> runs);
     void dropScript(ObjectId id);
     std::uint64_t computeHash() const;
     ScriptLimits scriptLimits() const;
@@ -155,7 +163,8 @@ private:
     // objects, are dropped then), so changing a timer never searches the buckets.
     std::map<std::uint64_t, std::vector<ObjectId>> m_timers;
     std::uint64_t m_timerBase = 0; // timer keys are the first firing after this tick
-    std::vector<Emission> m_timerEvents;
+    Emission m_timerEvent; // what every due timer delivers
+    std::vector<Run> m_runs; // reused from tick to tick
     std::vector<const Emission *> m_inbox; // this tick's events, grouped by script
     std::set<ObjectId> m_needsLoad;
     std::uint32_t m_scriptCount = 0;

@@ -4,7 +4,20 @@
 
 #include <algorithm>
 
+#include <time.h>
+
 namespace metatopia::sim {
+
+namespace {
+
+std::int64_t threadCpuNs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+} // namespace
 
 WorkerPool::WorkerPool(int threads)
 {
@@ -28,8 +41,10 @@ void WorkerPool::parallelFor(std::size_t count, const std::function<void(std::si
     if (count == 0)
         return;
     if (m_workers.empty() || count == 1) {
+        const std::int64_t start = threadCpuNs();
         for (std::size_t i = 0; i < count; ++i)
             task(i);
+        m_busiestCpuNs = threadCpuNs() - start;
         return;
     }
     {
@@ -41,10 +56,14 @@ void WorkerPool::parallelFor(std::size_t count, const std::function<void(std::si
         // Small chunks balance uneven scripts; not too small so the lock is not the bottleneck.
         m_chunk = std::clamp<std::size_t>(count / (threadCount() * 16), 1, 64);
         ++m_generation;
+        m_busiestCpuNs = 0;
     }
     m_wake.notify_all();
+    const std::int64_t start = threadCpuNs();
     runChunks();
+    const std::int64_t own = threadCpuNs() - start;
     std::unique_lock lock(m_mutex);
+    m_busiestCpuNs = std::max(m_busiestCpuNs, own);
     m_done.wait(lock, [this] { return m_finished == m_count && m_busyWorkers == 0; });
     m_task = nullptr;
 }
@@ -83,9 +102,12 @@ void WorkerPool::workerLoop()
             seen = m_generation;
             ++m_busyWorkers;
         }
+        const std::int64_t start = threadCpuNs();
         runChunks();
+        const std::int64_t used = threadCpuNs() - start;
         {
             std::lock_guard lock(m_mutex);
+            m_busiestCpuNs = std::max(m_busiestCpuNs, used);
             --m_busyWorkers;
         }
         m_done.notify_all();

@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -30,6 +31,10 @@ public:
     // Tasks must not throw.
     void parallelFor(std::size_t count, const std::function<void(std::size_t)> &task);
 
+    // CPU time of the busiest thread in the last parallelFor (its share of the work, unlike
+    // wall time not stretched when other processes take the cores): for monitoring only.
+    std::int64_t lastBusiestCpuNs() const noexcept { return m_busiestCpuNs; }
+
 private:
     void workerLoop();
     void runChunks();
@@ -46,6 +51,7 @@ private:
     std::uint64_t m_generation = 0;
     int m_busyWorkers = 0;
     bool m_stopping = false;
+    std::int64_t m_busiestCpuNs = 0;
 };
 
 } // namespace metatopia::sim
