@@ -6,12 +6,7 @@
 #include <QDeadlineTimer>
 #include <QEventLoop>
 
-#include <QDir>
-
 #include <algorithm>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 namespace metatopia::cluster::test {
 
@@ -26,19 +21,6 @@ QPair<QString, quint16> split(const QString &address)
 const QString kType = QStringLiteral("t");
 
 } // namespace
-
-void disableNagleOnAllSockets()
-{
-    // net::Connection does not expose its socket; TCP_NODELAY on every TCP socket of this
-    // (test or benchmark) process is harmless and keeps small messages from waiting for the
-    // peer's delayed ACK.
-    const QStringList fds = QDir(QStringLiteral("/proc/self/fd"))
-                                .entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System);
-    for (const QString &fd : fds) {
-        const int one = 1;
-        ::setsockopt(fd.toInt(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-}
 
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
 {
@@ -209,7 +191,6 @@ void SimLoadClient::connectTo(const QString &address)
         // Everything not acknowledged goes again, oldest first: the cluster applies each
         // (client, seq) once however often it arrives.
         m_toSend.assign(m_unacked.begin(), m_unacked.end());
-        disableNagleOnAllSockets();
         pump();
     });
     connect(m_connection.get(), &net::Connection::messageReceived, this, &SimLoadClient::onMessage);

@@ -29,11 +29,6 @@
 
 namespace metatopia::cluster::test {
 
-// TCP_NODELAY on every TCP socket of this process. net::Connection leaves Nagle's algorithm on
-// and does not expose its socket; with it, a small action waits for the server's delayed ACK
-// (measured: p50 send -> ack 35 ms instead of 17 ms at 1,000 actions/s).
-void disableNagleOnAllSockets();
-
 // Runs the event loop until condition() holds or timeoutMs passed; no sleeping.
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs);
 
