@@ -30,7 +30,7 @@ ManagedProcess::ManagedProcess(QString name, QString program, QStringList argume
     , m_arguments(std::move(arguments))
     , m_readyLine(std::move(readyLine))
     , m_readyTimeoutMs(readyTimeoutMs)
-    , m_log(std::make_unique<ProcessLog>(500))
+    , m_log(new ProcessLog(500, this))
 {
     m_process.setProcessChannelMode(QProcess::SeparateChannels);
     m_readyTimer.setSingleShot(true);

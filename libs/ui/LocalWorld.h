@@ -47,7 +47,7 @@ public:
     State state() const { return m_state; }
     QString stateName() const;
     QString exitNote() const { return m_exitNote; }
-    ProcessLog *log() const { return m_log.get(); }
+    ProcessLog *log() const { return m_log; }
     QStringList arguments() const { return m_arguments; }
     qint64 pid() const { return m_process.processId(); }
     // The ready line's captures (index 0: the whole line); empty until it was seen.
@@ -86,7 +86,8 @@ private:
     int m_readyTimeoutMs;
     QProcess m_process;
     QTimer m_readyTimer;
-    std::unique_ptr<ProcessLog> m_log;
+    // Parented, not a unique_ptr: QML takes ownership of parentless objects returned to it.
+    ProcessLog *m_log;
     QByteArray m_stdout;
     QByteArray m_stderr;
     QStringList m_captures;

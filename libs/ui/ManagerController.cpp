@@ -41,8 +41,10 @@ ManagerController::ManagerController(
 
 ManagerController::~ManagerController()
 {
-    // The monitor and the deployer hold connections that use the pins; the world's processes
-    // are stopped last, by its destructor.
+    // The world's processes go first (their state changes must not reach the model any more),
+    // then the monitor and the deployer, whose connections use the pins.
+    m_world->disconnect(this);
+    m_world->stop();
     m_deployer.reset();
     m_monitor.reset();
 }
