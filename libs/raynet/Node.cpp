@@ -521,7 +521,46 @@ void Node::handleRangeFlood(PeerId from, const RangeFlood &flood)
 
 // ---- Voronoi cell estimate -------------------------------------------------------------------
 
-void Node::castRay(const Point &dir, const std::vector<Candidate> &cands, double &bestConfirmed,
+namespace {
+
+// The candidate scan of one ray, with the dimension known at compile time. Same arithmetic in
+// the same order as a loop over the used axes, so results are bit-identical.
+template<int Dims, typename Cand>
+void scanCandidates(const Point &dir, const std::vector<Cand> &cands, double &bestAll,
+    double &bestConfirmed, int &stopConfirmed, int &stopAny, int dims)
+{
+    const std::size_t n = cands.size();
+    for (std::size_t k = 0; k < n; ++k) {
+        const Cand &c = cands[k];
+        // Every point of c's bisector is at least halfDist away, and cands are sorted by
+        // distance: nobody further can stop this ray before the current stopper.
+        if (c.halfDist >= bestConfirmed)
+            break;
+        double dot = 0.0;
+        if constexpr (Dims > 0) {
+            for (int i = 0; i < Dims; ++i)
+                dot += dir[std::size_t(i)] * c.delta[std::size_t(i)];
+        } else {
+            for (int i = 0; i < dims; ++i)
+                dot += dir[std::size_t(i)] * c.delta[std::size_t(i)];
+        }
+        if (dot <= 0.0)
+            continue;
+        const double hit = c.dist2 / (2.0 * dot);
+        if (hit < bestAll) {
+            bestAll = hit;
+            stopAny = int(k);
+        }
+        if (c.confirmed && hit < bestConfirmed) {
+            bestConfirmed = hit;
+            stopConfirmed = int(k);
+        }
+    }
+}
+
+} // namespace
+
+void Node::castRay(const Point &dir, const std::vector<RayCandidate> &cands, double &bestConfirmed,
     int &stopConfirmed, int &stopAny) const
 {
     const Space &s = m_config.space;
@@ -538,27 +577,16 @@ void Node::castRay(const Point &dir, const std::vector<Candidate> &cands, double
     bestConfirmed = t;
     stopConfirmed = -1;
     stopAny = -1;
-    const int dims = s.dimensions;
-    for (std::size_t k = 0; k < cands.size(); ++k) {
-        const Candidate &c = cands[k];
-        // Every point of c's bisector is at least halfDist away, and cands are sorted by
-        // distance: nobody further can stop this ray before the current stopper.
-        if (c.halfDist >= bestConfirmed)
-            break;
-        double dot = 0.0;
-        for (int i = 0; i < dims; ++i)
-            dot += dir[std::size_t(i)] * c.delta[std::size_t(i)];
-        if (dot <= 0.0)
-            continue;
-        const double hit = c.dist2 / (2.0 * dot);
-        if (hit < bestAll) {
-            bestAll = hit;
-            stopAny = int(k);
-        }
-        if (c.confirmed && hit < bestConfirmed) {
-            bestConfirmed = hit;
-            stopConfirmed = int(k);
-        }
+    switch (s.dimensions) {
+    case 2:
+        scanCandidates<2>(dir, cands, bestAll, bestConfirmed, stopConfirmed, stopAny, 2);
+        break;
+    case 3:
+        scanCandidates<3>(dir, cands, bestAll, bestConfirmed, stopConfirmed, stopAny, 3);
+        break;
+    default:
+        scanCandidates<0>(dir, cands, bestAll, bestConfirmed, stopConfirmed, stopAny, s.dimensions);
+        break;
     }
 }
 
@@ -631,6 +659,11 @@ void Node::estimateCell(
         return a.dist2 != b.dist2 ? a.dist2 < b.dist2 : a.d.id < b.d.id;
     });
 
+    thread_local std::vector<RayCandidate> packed;
+    packed.resize(cands.size());
+    for (std::size_t k = 0; k < cands.size(); ++k)
+        packed[k] = { cands[k].halfDist, cands[k].dist2, cands[k].delta, cands[k].confirmed };
+
     thread_local std::vector<char> hit;
     thread_local std::vector<int> probeIdx;
     hit.assign(cands.size(), 0);
@@ -654,7 +687,7 @@ void Node::estimateCell(
         double len = 0.0;
         int sc = -1;
         int sa = -1;
-        castRay(dir, cands, len, sc, sa);
+        castRay(dir, packed, len, sc, sa);
         note(sc, sa);
         double lenPow = len;
         for (int i = 1; i < dims; ++i)
@@ -680,7 +713,7 @@ void Node::estimateCell(
         double len = 0.0;
         int sc = -1;
         int sa = -1;
-        castRay(dir, cands, len, sc, sa);
+        castRay(dir, packed, len, sc, sa);
         note(sc, sa);
         // Blocked: c's midpoint lies behind another candidate's bisector, yet c may still own a
         // facet beside it. Aim just inside the blocker, at the point of c's bisector closest to
@@ -710,7 +743,7 @@ void Node::estimateCell(
             const double invNorm = 1.0 / std::sqrt(n2);
             for (int i = 0; i < dims; ++i)
                 aim[std::size_t(i)] *= invNorm;
-            castRay(aim, cands, len, sc, sa);
+            castRay(aim, packed, len, sc, sa);
             note(sc, sa);
             const int next = c.confirmed ? sc : sa;
             if (next == blocker)

@@ -158,7 +158,16 @@ private:
     void estimateCell(
         const std::vector<Descriptor> &confirmed, const std::vector<Descriptor> &hints);
     bool bringsNews(const Descriptor &sender, const std::vector<Descriptor> &hints) const;
-    void castRay(const Point &dir, const std::vector<Candidate> &cands, double &bestConfirmed,
+    // What a ray needs of a candidate, packed in distance order: the ray scan is the simulator's
+    // hot loop, and the full Candidate is twice the size.
+    struct RayCandidate
+    {
+        double halfDist = 0.0;
+        double dist2 = 0.0;
+        Point delta {};
+        bool confirmed = false;
+    };
+    void castRay(const Point &dir, const std::vector<RayCandidate> &cands, double &bestConfirmed,
         int &stopConfirmed, int &stopAny) const;
     void sendJoinRoute();
     std::vector<Descriptor> neighbourList() const;
