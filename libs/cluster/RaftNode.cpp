@@ -90,8 +90,7 @@ QByteArray decodeEntry(const char *data, size_t size)
 }
 
 // A request made after stop() still gets its answer, later on the caller's thread like any other.
-template<typename Result, typename Callback>
-void reportShutdown(QObject *context, Callback done)
+template<typename Result, typename Callback> void reportShutdown(QObject *context, Callback done)
 {
     Result result;
     result.errorCode = RAFT_SHUTDOWN;
@@ -373,6 +372,11 @@ private:
         raft_set_snapshot_threshold(&m_raft, m_config.snapshotThreshold);
         raft_set_snapshot_trailing(&m_raft, m_config.snapshotTrailing);
         raft_set_pre_vote(&m_raft, m_config.preVote);
+        // A joining replica restores the whole world from the snapshot inside one promotion
+        // round; for 10,000 scripted objects that takes seconds, and libraft's default 5 s round
+        // would abort the promotion and leave the node a spare that is never replicated to.
+        raft_set_max_catch_up_round_duration(&m_raft, 120000);
+        raft_set_install_snapshot_timeout(&m_raft, 120000);
 
         if (!m_config.bootstrap.isEmpty()) {
             raft_configuration configuration;

@@ -80,7 +80,8 @@ QCborArray vec3(const FVec3 &v)
 
 QCborArray quat(const FQuat &q)
 {
-    return QCborArray { qint64(q.w.raw()), qint64(q.x.raw()), qint64(q.y.raw()), qint64(q.z.raw()) };
+    return QCborArray { qint64(q.w.raw()), qint64(q.x.raw()), qint64(q.y.raw()),
+        qint64(q.z.raw()) };
 }
 
 // Hashes travel as CBOR integers: the 64-bit pattern in a signed integer.
@@ -496,8 +497,7 @@ void SimReplica::onAction(net::Connection *connection, const QCborMap &message, 
         // A follower forwards to the leader (never a second hop: a forwarding replica that
         // reached a former leader tries again once it knows the new one).
         const QString leader = clientAddressOf(raft.leaderId);
-        if (forwarded || raft.leaderId == 0 || raft.leaderId == m_options.id
-            || leader.isEmpty()) {
+        if (forwarded || raft.leaderId == 0 || raft.leaderId == m_options.id || leader.isEmpty()) {
             refuse(connection, QStringLiteral("notLeader"), message,
                 QCborMap { { QStringLiteral("leader"), forwarded ? leader : QString() } });
             return;
@@ -509,9 +509,9 @@ void SimReplica::onAction(net::Connection *connection, const QCborMap &message, 
                 return;
             }
             Pending pending;
-            pending.message = QCborMap { { QStringLiteral("client"), *client },
-                { QStringLiteral("seq"), *seq },
-                { QStringLiteral("action"), message.value(QStringLiteral("action")) } };
+            pending.message
+                = QCborMap { { QStringLiteral("client"), *client }, { QStringLiteral("seq"), *seq },
+                      { QStringLiteral("action"), message.value(QStringLiteral("action")) } };
             pending.since = m_clock.elapsed();
             it = m_pending.emplace(key, std::move(pending)).first;
         }
@@ -525,9 +525,9 @@ void SimReplica::onAction(net::Connection *connection, const QCborMap &message, 
         Pending &pending = m_pending[key];
         pending.client = connection;
         if (pending.message.isEmpty()) {
-            pending.message = QCborMap { { QStringLiteral("client"), *client },
-                { QStringLiteral("seq"), *seq },
-                { QStringLiteral("action"), message.value(QStringLiteral("action")) } };
+            pending.message
+                = QCborMap { { QStringLiteral("client"), *client }, { QStringLiteral("seq"), *seq },
+                      { QStringLiteral("action"), message.value(QStringLiteral("action")) } };
             pending.since = m_clock.elapsed();
         }
         break;
@@ -545,8 +545,8 @@ void SimReplica::onAdmin(net::Connection *connection, const QCborMap &message)
 {
     const QString type = message.value(kType).toString();
     if (!isTrusted(connection, message)) {
-        connection->replyError(message,
-            QStringLiteral("admin requests need the cluster token (or a replica's host)"));
+        connection->replyError(
+            message, QStringLiteral("admin requests need the cluster token (or a replica's host)"));
         return;
     }
     const RaftStatus raft = m_node.status();
@@ -604,16 +604,15 @@ void SimReplica::onAdmin(net::Connection *connection, const QCborMap &message)
                 message, QStringLiteral("\"raft\" (and \"client\") must be host:port"));
             return;
         }
-        qInfo("sim replica %llu: adding replica %llu (raft %s, clients %s)",
-            quint64(m_options.id), quint64(replica), qPrintable(raftAddress),
-            qPrintable(clientAddress));
+        qInfo("sim replica %llu: adding replica %llu (raft %s, clients %s)", quint64(m_options.id),
+            quint64(replica), qPrintable(raftAddress), qPrintable(clientAddress));
         if (!clientAddress.isEmpty())
             m_memberChanges.push_back(MemberChange { replica, clientAddress });
         m_node.addVoter(replica, raftAddress, answer);
     } else {
         if (replica == m_options.id) {
-            connection->replyError(message,
-                QStringLiteral("the leader cannot remove itself: transferLeader first"));
+            connection->replyError(
+                message, QStringLiteral("the leader cannot remove itself: transferLeader first"));
             return;
         }
         qInfo("sim replica %llu: removing replica %llu", quint64(m_options.id), quint64(replica));
@@ -752,8 +751,8 @@ void SimReplica::onTick()
     ++m_inFlight;
     QElapsedTimer proposed;
     proposed.start();
-    m_node.propose(entry.encode(),
-        [this, proposed, members = entry.members](const ProposeResult &result) {
+    m_node.propose(
+        entry.encode(), [this, proposed, members = entry.members](const ProposeResult &result) {
             --m_inFlight;
             if (result.ok)
                 m_commitLatencyUs = proposed.nsecsElapsed() / 1000;
@@ -928,8 +927,8 @@ void SimReplica::resync()
         return;
     }
     const quint64 tick = m_divergedTick;
-    const bool sent = callLeader(
-        QCborMap { { kType, QStringLiteral("objectHashes") }, { QStringLiteral("tick"), qint64(tick) } },
+    const bool sent = callLeader(QCborMap { { kType, QStringLiteral("objectHashes") },
+                                     { QStringLiteral("tick"), qint64(tick) } },
         [this, tick](const QCborMap &reply) {
             if (reply.contains(QStringLiteral("error")))
                 m_firstDifference = QStringLiteral("tick %1: not compared (%2)")
@@ -947,11 +946,10 @@ void SimReplica::resync()
 
 void SimReplica::fetchSnapshot(quint64 token, QByteArray sofar)
 {
-    const bool sent = callLeader(
-        QCborMap { { kType, QStringLiteral("snapshot") },
-            { QStringLiteral("snapshot"), qint64(token) },
-            { QStringLiteral("offset"), qint64(sofar.size()) },
-            { QStringLiteral("token"), m_options.clusterToken } },
+    const bool sent = callLeader(QCborMap { { kType, QStringLiteral("snapshot") },
+                                     { QStringLiteral("snapshot"), qint64(token) },
+                                     { QStringLiteral("offset"), qint64(sofar.size()) },
+                                     { QStringLiteral("token"), m_options.clusterToken } },
         [this, sofar](const QCborMap &reply) mutable {
             if (reply.contains(QStringLiteral("error")) || !m_diverged) {
                 m_resyncBusy = false; // tried again on a later tick
@@ -1120,7 +1118,8 @@ void SimReplica::onUpstreamMessage(const QCborMap &message)
     if (type == QLatin1String("ack")) {
         // Acknowledged once this replica has applied it too, so a client that reads here right
         // after its ack sees its action.
-        const quint64 tick = quint64(qMax<qint64>(0, message.value(QStringLiteral("tick")).toInteger()));
+        const quint64 tick
+            = quint64(qMax<qint64>(0, message.value(QStringLiteral("tick")).toInteger()));
         if (tick == 0 || tick <= m_state->view().tick) {
             sendAck(pending.client, key, tick);
             m_pending.erase(it);

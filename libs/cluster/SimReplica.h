@@ -16,8 +16,8 @@
 #include <QPointer>
 #include <QTimer>
 
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>

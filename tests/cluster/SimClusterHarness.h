@@ -198,8 +198,7 @@ private:
 
     void pump()
     {
-        if (!m_sending || !m_connection || !m_connection->isReady()
-            || m_unacked.size() >= m_window)
+        if (!m_sending || !m_connection || !m_connection->isReady() || m_unacked.size() >= m_window)
             return;
         const quint64 seq = m_nextSeq++;
         m_unacked.insert(seq);

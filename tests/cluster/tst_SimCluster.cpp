@@ -136,9 +136,8 @@ private slots:
               "kill to next ack ms: min %lld median %lld p90 %lld max %lld, %d hashes compared, "
               "%lld snapshot restores",
             acked.size(), client.duplicateAcks(), int(failoverMs.size()), loop.elapsed(),
-            failoverMs.front(),
-            failoverMs[failoverMs.size() / 2], failoverMs[failoverMs.size() * 9 / 10],
-            failoverMs.back(), compared, snapshotsRestored);
+            failoverMs.front(), failoverMs[failoverMs.size() / 2],
+            failoverMs[failoverMs.size() * 9 / 10], failoverMs.back(), compared, snapshotsRestored);
     }
 };
 

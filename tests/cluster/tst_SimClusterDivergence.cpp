@@ -81,8 +81,8 @@ private:
                 continue;
             const auto healthy = m_cluster.status(other);
             QVERIFY(healthy);
-            QCOMPARE(healthy->value(QStringLiteral("divergences")).toInteger(),
-                healthyBefore[other.id]);
+            QCOMPARE(
+                healthy->value(QStringLiteral("divergences")).toInteger(), healthyBefore[other.id]);
             QVERIFY(healthy->value(QStringLiteral("dissents")).toInteger() >= 1);
         }
         // Serving again, in step: its hashes after the resync equal everyone's.
@@ -90,8 +90,8 @@ private:
         const int compared = verifyHashesAgree(m_cluster, { 1, 2, 3 }, 50);
         QVERIFY(!QTest::currentTestFailed());
         QVERIFY(compared >= 50);
-        const auto served = m_cluster.query(faulty,
-            QCborMap { { QStringLiteral("t"), QStringLiteral("subscribe") } });
+        const auto served = m_cluster.query(
+            faulty, QCborMap { { QStringLiteral("t"), QStringLiteral("subscribe") } });
         QVERIFY(served && served->value(QStringLiteral("ok")).toBool());
     }
 
@@ -137,8 +137,7 @@ private slots:
         QVERIFY(faultTick != 0);
         SimNode &node = m_cluster.node(faulty);
         // Caught up, then made leader before its fault tick.
-        QTRY_VERIFY_WITH_TIMEOUT(
-            m_cluster.statusValue(node, "tick")
+        QTRY_VERIFY_WITH_TIMEOUT(m_cluster.statusValue(node, "tick")
                 >= m_cluster.statusValue(m_cluster.node(leaderId), "tick") - 5,
             15000);
         auto leads = [&] {

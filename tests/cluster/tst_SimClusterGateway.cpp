@@ -27,10 +27,13 @@ public:
         const auto [host, port] = splitHostPort(address);
         m_connection = net::Connection::connectToHost(host, port, pins);
         connect(m_connection.get(), &net::Connection::ready, this, [this] {
-            m_connection->request(QCborMap { { QStringLiteral("t"), QStringLiteral("subscribe") } });
+            m_connection->request(
+                QCborMap { { QStringLiteral("t"), QStringLiteral("subscribe") } });
         });
-        connect(m_connection.get(), &net::Connection::messageReceived, this, &Subscriber::onMessage);
-        connect(m_connection.get(), &net::Connection::disconnected, this, [this] { m_gone = true; });
+        connect(
+            m_connection.get(), &net::Connection::messageReceived, this, &Subscriber::onMessage);
+        connect(
+            m_connection.get(), &net::Connection::disconnected, this, [this] { m_gone = true; });
     }
 
     qint64 tick() const { return m_tick; } // last complete tick, -1 before the full state
@@ -107,8 +110,9 @@ public:
         connect(&m_socket, &QAbstractSocket::disconnected, this, [this] { m_gone = true; });
         if (tls) {
             connect(&m_socket, &QSslSocket::encrypted, this, [this] {
-                m_socket.write(net::encodeFrame(QCborMap { { QStringLiteral("t"), QStringLiteral("hello") },
-                    { QStringLiteral("v"), 1 }, { QStringLiteral("client"), QStringLiteral("raw") } }));
+                m_socket.write(net::encodeFrame(QCborMap {
+                    { QStringLiteral("t"), QStringLiteral("hello") }, { QStringLiteral("v"), 1 },
+                    { QStringLiteral("client"), QStringLiteral("raw") } }));
                 m_ready = true;
             });
             m_socket.connectToHostEncrypted(host, port);
@@ -276,8 +280,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(slow.ready(), 5000);
         QTimer again;
         connect(&again, &QTimer::timeout, this, [&slow] {
-            slow.write(net::encodeFrame(QCborMap {
-                { QStringLiteral("t"), QStringLiteral("subscribe") }, { QStringLiteral("id"), 1 } }));
+            slow.write(
+                net::encodeFrame(QCborMap { { QStringLiteral("t"), QStringLiteral("subscribe") },
+                    { QStringLiteral("id"), 1 } }));
         });
         again.start(20);
         QTRY_VERIFY_WITH_TIMEOUT(
@@ -307,7 +312,8 @@ private slots:
         QSignalSpy floodGone(flood.get(), &net::Connection::disconnected);
         const qint64 floodStart = normal.now();
         for (qint64 seq = 1; seq <= 30000; ++seq)
-            flood->send(actionMessage(26, seq, createAction(QStringLiteral("f-%1").arg(seq), 26, 0)));
+            flood->send(
+                actionMessage(26, seq, createAction(QStringLiteral("f-%1").arg(seq), 26, 0)));
         QTRY_VERIFY_WITH_TIMEOUT(!floodGone.isEmpty(), 20000);
         std::set<qint64> floodAcked;
         for (const QList<QVariant> &args : floodMessages) {
@@ -323,7 +329,8 @@ private slots:
         if (!QTest::qWaitFor([&] { return normal.unacked() == 0; }, 10000)) {
             const auto st = m_cluster.status(m_cluster.node(via));
             qWarning("unacked %zu; follower status %s", normal.unacked(),
-                st ? qPrintable(QString::fromUtf8(QCborValue(*st).toDiagnosticNotation().toUtf8())) : "none");
+                st ? qPrintable(QString::fromUtf8(QCborValue(*st).toDiagnosticNotation().toUtf8()))
+                   : "none");
         }
         QTRY_COMPARE_WITH_TIMEOUT(normal.unacked(), size_t(0), 10000);
         std::vector<qint64> during;
@@ -355,8 +362,8 @@ private slots:
         verifyExactlyOnce(m_cluster, { 1, 2, 3 }, { &normal });
         QVERIFY(!QTest::currentTestFailed());
         for (quint64 id : { 1, 2, 3 }) {
-            const auto reply = m_cluster.query(
-                m_cluster.node(id), QCborMap { { QStringLiteral("t"), QStringLiteral("objects") } });
+            const auto reply = m_cluster.query(m_cluster.node(id),
+                QCborMap { { QStringLiteral("t"), QStringLiteral("objects") } });
             QVERIFY(reply);
             std::map<QString, int> counts;
             for (const QCborValue &name : reply->value(QStringLiteral("names")).toArray()) {

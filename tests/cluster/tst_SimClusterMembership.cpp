@@ -79,7 +79,7 @@ private slots:
                 const auto reply = m_cluster.status(m_cluster.node(id));
                 return reply && reply->value(QStringLiteral("voters")).toInteger() == 4
                     && reply->value(QStringLiteral("members")).toMap().value(qint64(newId))
-                        == newcomer.client;
+                    == newcomer.client;
             };
             QTRY_VERIFY_WITH_TIMEOUT(fourVoters(), 10000);
         }
@@ -89,8 +89,7 @@ private slots:
         QVERIFY(newStatus->value(QStringLiteral("snapshotsRestored")).toInteger() >= 1);
         const size_t beforeCheck = client.acked().size();
         QTRY_VERIFY_WITH_TIMEOUT(client.acked().size() >= beforeCheck + 20, 15000);
-        QTRY_VERIFY_WITH_TIMEOUT(
-            m_cluster.statusValue(newcomer, "tick")
+        QTRY_VERIFY_WITH_TIMEOUT(m_cluster.statusValue(newcomer, "tick")
                 >= m_cluster.statusValue(m_cluster.node(leaderId), "tick") - 5,
             15000);
         const int comparedAfterJoin = verifyHashesAgree(m_cluster, { 1, 2, 3, newId }, 100);

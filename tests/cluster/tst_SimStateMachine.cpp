@@ -161,6 +161,102 @@ private slots:
         QCOMPARE(view.firstDivergence->ownHash, *follower.hashAt(3));
     }
 
+    void tickEntriesCarryReportsAndMembers()
+    {
+        TickEntry tick;
+        tick.tick = 9;
+        tick.reports = { HashReport { 1, 8, 0xdeadbeefcafef00dull }, HashReport { 2, 8, 7 } };
+        tick.members = { MemberChange { 4, QStringLiteral("127.0.0.1:8004") },
+            MemberChange { 2, QString() } };
+        tick.actions = ActionBatch { { create(1, 1, "a") } }.encode();
+        const QByteArray bytes = tick.encode();
+        QCOMPARE(quint8(bytes[0]), TickEntry::VersionWithReports);
+        const auto decoded = TickEntry::decode(bytes);
+        QVERIFY(decoded);
+        QCOMPARE(decoded->reports, tick.reports);
+        QCOMPARE(decoded->members, tick.members);
+        QCOMPARE(decoded->actions, tick.actions);
+        // Without reports or members the compact version 1 is written, as before.
+        TickEntry plain;
+        plain.actions = tick.actions;
+        QCOMPARE(quint8(plain.encode()[0]), TickEntry::Version);
+        QVERIFY(TickEntry::decode(plain.encode()));
+        // Truncated anywhere in the new sections: refused (a no-op on every replica).
+        for (qsizetype cut = 26; cut < bytes.size() - tick.actions.size(); cut += 5)
+            QVERIFY(!TickEntry::decode(bytes.left(cut)));
+
+        // The member directory is part of the replicated state and of its snapshots.
+        SimStateMachine machine({});
+        machine.apply(1, bytes);
+        QCOMPARE(machine.directory().size(), size_t(1));
+        QCOMPARE(machine.directory().at(4), QStringLiteral("127.0.0.1:8004"));
+        SimStateMachine copy({});
+        QVERIFY(copy.restore(machine.snapshot()));
+        QCOMPARE(copy.directory(), machine.directory());
+        TickEntry removal;
+        removal.members = { MemberChange { 4, QString() } };
+        removal.actions = ActionBatch {}.encode();
+        copy.apply(2, removal.encode());
+        QVERIFY(copy.directory().empty());
+    }
+
+    void resyncInstallSkipsWhatTheSnapshotContains()
+    {
+        SimStateMachineOptions faulty;
+        faulty.faultAtTick = 4;
+        SimStateMachine healthy({});
+        SimStateMachine diverged(faulty);
+        const auto entries = stream(30);
+        for (size_t i = 0; i < 10; ++i) {
+            healthy.apply(i + 1, entries[i]);
+            diverged.apply(i + 1, entries[i]);
+        }
+        QVERIFY(healthy.view().hash != diverged.view().hash);
+        QVERIFY(diverged.worldAt(4) && healthy.worldAt(4));
+        QCOMPARE(diverged.worldAt(4)->objects.size(), healthy.worldAt(4)->objects.size() + 1);
+
+        // The healthy replica is two entries ahead when its snapshot is taken.
+        healthy.apply(11, entries[10]);
+        healthy.apply(12, entries[11]);
+        const QByteArray snapshot = healthy.snapshot();
+        QString error;
+        SimStateMachine ahead({});
+        for (size_t i = 0; i < 13; ++i)
+            ahead.apply(i + 1, entries[i]);
+        QVERIFY(!ahead.install(12, snapshot, &error)); // behind what it applied: refused
+        QVERIFY(error.contains(QStringLiteral("behind")));
+
+        QVERIFY2(diverged.install(12, snapshot, &error), qPrintable(error));
+        QCOMPARE(diverged.view().hash, healthy.view().hash);
+        QCOMPARE(diverged.view().index, quint64(12));
+        // Raft still delivers entries 11 and 12 to it: skipped, they are in the snapshot.
+        diverged.apply(11, entries[10]);
+        diverged.apply(12, entries[11]);
+        QCOMPARE(diverged.view().hash, healthy.view().hash);
+        for (size_t i = 12; i < 20; ++i) {
+            healthy.apply(i + 1, entries[i]);
+            diverged.apply(i + 1, entries[i]);
+            QCOMPARE(diverged.view().hash, healthy.view().hash);
+        }
+
+        // A snapshot raft takes of the resynced replica remembers how far its state really is,
+        // so a restart that restores it and replays the log from an older index skips again.
+        SimStateMachine resynced(faulty);
+        for (size_t i = 0; i < 10; ++i)
+            resynced.apply(i + 1, entries[i]);
+        QVERIFY(resynced.install(12, snapshot));
+        const QByteArray after = resynced.snapshot();
+        SimStateMachine restarted({});
+        QVERIFY(restarted.restore(after));
+        restarted.apply(11, entries[10]);
+        restarted.apply(12, entries[11]);
+        restarted.apply(13, entries[12]);
+        SimStateMachine reference({});
+        for (size_t i = 0; i < 13; ++i)
+            reference.apply(i + 1, entries[i]);
+        QCOMPARE(restarted.view().hash, reference.view().hash);
+    }
+
     void gatewayActionsParseWithoutFloatingPoint()
     {
         QString error;
