@@ -110,10 +110,13 @@ Pane {
                         text: row.alive ? (row.tickTimeUs / 1000).toFixed(2) + " ms" : "–"
                     }
                     Label { width: root.widths[6]; text: row.alive ? row.ticksPerSecond.toFixed(1) : "–" }
+                    // A replica that does not answer shows why instead of its hash.
                     Label {
+                        objectName: "hash-" + row.name
                         width: root.widths[7]
-                        text: row.alive ? row.hash : "–"
-                        font.family: "monospace"
+                        text: row.alive ? row.hash : row.error.length > 0 ? row.error : "–"
+                        font.family: row.alive ? "monospace" : Qt.application.font.family
+                        color: row.alive ? Material.foreground : Material.color(Material.Grey)
                         elide: Text.ElideRight
                     }
                     Label { width: root.widths[8]; text: row.alive ? row.lag : "–" }
@@ -150,15 +153,6 @@ Pane {
                         ToolTip.visible: hovered
                         ToolTip.text: qsTr("Stop cleanly if running, then start on the same data: it rejoins from its raft log")
                     }
-                }
-
-                ToolTip.visible: errorArea.containsMouse && row.error.length > 0
-                ToolTip.text: row.error
-                MouseArea {
-                    id: errorArea
-                    anchors.fill: parent
-                    hoverEnabled: true
-                    acceptedButtons: Qt.NoButton
                 }
             }
         }

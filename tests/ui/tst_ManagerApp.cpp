@@ -3,8 +3,8 @@
 // metatopia-manager's window on a real local world (chat server + three sim replicas as
 // metatopia-server processes): the table shows one leader and advancing ticks, the charts fill,
 // a screenshot is saved (METATOPIA_ARTIFACT_DIR/manager.png); the script editor reports a syntax
-// error with its line, deploys a script that the cluster acknowledges, and the Kill button of the
-// leader's row makes another replica lead.
+// error with its line, deploys a script that the cluster acknowledges, the Kill button of the
+// leader's row makes another replica lead and its Start button brings it back as a follower.
 
 #include "ui/ManagerController.h"
 #include "ui/QuickSetup.h"
@@ -183,6 +183,12 @@ void TestManagerApp::windowShowsTheCluster()
         model->leaderCount() == 1 && model->leaderName() != leader, waitMs);
     QTRY_COMPARE(badge->property("label").toString(), QStringLiteral("down"));
     QVERIFY(saveShot(window, QStringLiteral("manager-failover.png")));
+
+    // Start it again from its row: it rejoins on its raft data and follows.
+    QVERIFY(click(window, QStringLiteral("restart-") + leader));
+    QTRY_VERIFY_WITH_TIMEOUT(model->aliveCount() == 3, waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(badge->property("label").toString(), QStringLiteral("follower"), waitMs);
+    QCOMPARE(model->leaderCount(), 1);
 }
 
 int main(int argc, char *argv[])
