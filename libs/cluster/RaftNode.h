@@ -8,6 +8,9 @@
 // BatchBuilder are the input gateway pieces (actions keyed by (clientId, seq), applied at most
 // once, acknowledged only once committed); DivergenceDetector compares per-tick state hashes across
 // replicas to catch a replica that computes something different (see DESIGN.md §5).
+// SimStateMachine makes libs/sim the replicated state, and SimReplica is the sim role of
+// metatopia-server around both: leader ticker, TLS client gateway (forwarding from followers,
+// state streaming, admin requests for membership), majority-vote divergence with resync.
 
 #include "cluster/ReplicatedStateMachine.h"
 
