@@ -197,6 +197,11 @@ int main(int argc, char *argv[])
     const QCommandLineOption tickRate(QStringLiteral("tick-rate"),
         QStringLiteral("sim: ticks per second (default 45)."), QStringLiteral("hz"),
         QStringLiteral("45"));
+    const QCommandLineOption clusterToken(QStringLiteral("cluster-token"),
+        QStringLiteral("sim: shared secret of the cluster's replicas, required on replica-to-replica "
+                       "and admin requests (default: none; those are then accepted only from "
+                       "loopback and members' hosts). Prefer the config file to keep it out of ps."),
+        QStringLiteral("secret"));
     const QCommandLineOption configFile(QStringLiteral("config"),
         QStringLiteral("Read options from an INI file: one \"key=value\" per line, keys named "
                        "like the long options (role=sim, tick-rate=45, join=true); quote values "
@@ -204,7 +209,7 @@ int main(int argc, char *argv[])
                        "override the file; an unknown key is an error."),
         QStringLiteral("file"));
     const QList<QCommandLineOption> allOptions { role, dataDir, listen, port, name, source,
-        loginDelay, rate, cluster, replicaId, peers, join, tickRate, configFile };
+        loginDelay, rate, cluster, replicaId, peers, join, tickRate, clusterToken, configFile };
     parser.addOptions(allOptions);
     // RayNet (issue 7): --raynet-listen, --raynet-seeds, --region ... (libs/raynet).
     const metatopia::raynet::OverlayCommandLine raynetOptions;
@@ -275,6 +280,7 @@ int main(int argc, char *argv[])
             return fail(
                 QStringLiteral("join: \"%1\" is not true or false").arg(options.value(join)));
         sim.join = *joining;
+        sim.clusterToken = options.value(clusterToken);
         QString peersText = options.value(peers);
         if (peersText.isEmpty()) {
             if (portValue == 0 || portValue >= 65535)
