@@ -22,6 +22,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QSet>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -64,13 +65,16 @@ public:
         }
     }
 
-    void start(const QStringList &seeds, int worldSize)
+    // roleArgs: "--role raynet" by default; a sim replica brings its own.
+    void start(const QStringList &seeds, int worldSize, const QStringList &roleArgs = {})
     {
         m_process.setProgram(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"));
-        QStringList args { QStringLiteral("--role"), QStringLiteral("raynet"),
-            QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--raynet-listen"),
-            QStringLiteral("127.0.0.1:0"), QStringLiteral("--region"),
-            QStringLiteral("%1,%2").arg(m_cell.x).arg(m_cell.y),
+        QStringList args = roleArgs.isEmpty()
+            ? QStringList { QStringLiteral("--role"), QStringLiteral("raynet") }
+            : roleArgs;
+        args << QStringList { QStringLiteral("--data-dir"), m_dataDir,
+            QStringLiteral("--raynet-listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--region"), QStringLiteral("%1,%2").arg(m_cell.x).arg(m_cell.y),
             QStringLiteral("--raynet-world-size"), QString::number(worldSize),
             QStringLiteral("--raynet-tick-ms"), QStringLiteral("200"),
             QStringLiteral("--raynet-adjacency-ms"), QStringLiteral("400") };
@@ -101,6 +105,11 @@ public:
     bool running() const { return m_process.state() != QProcess::NotRunning; }
     QString address() const { return m_address; }
     Cell cell() const { return m_cell; }
+    bool logContains(const QString &text) const
+    {
+        QFile f(m_dataDir + QStringLiteral("/stderr.log"));
+        return f.open(QIODevice::ReadOnly) && QString::fromUtf8(f.readAll()).contains(text);
+    }
     QString log() const
     {
         QFile f(m_dataDir + QStringLiteral("/stderr.log"));
@@ -209,13 +218,14 @@ private:
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<Queries> m_queries;
 
-    NodeProcess &launch(Cell cell, const QStringList &seeds, int worldSize)
+    NodeProcess &launch(
+        Cell cell, const QStringList &seeds, int worldSize, const QStringList &roleArgs = {})
     {
         const QString dir = m_dir->filePath(
             QStringLiteral("node-%1-%2-%3").arg(cell.x).arg(cell.y).arg(m_nodes.size()));
         QDir().mkpath(dir);
         m_nodes.push_back(std::make_unique<NodeProcess>(dir, cell));
-        m_nodes.back()->start(seeds, worldSize);
+        m_nodes.back()->start(seeds, worldSize, roleArgs);
         return *m_nodes.back();
     }
 
@@ -389,6 +399,44 @@ private Q_SLOTS:
         QVERIFY2(QTest::qWaitFor([&] { return (why = routingMismatch()).isEmpty(); }, ConvergeMs),
             qPrintable(why));
         qInfo("whole scenario: %lld ms", total.elapsed());
+    }
+
+    // A sim replica runs the overlay beside it (same process) and finds the sims of the regions
+    // around it; they find it too.
+    void simRoleFindsAdjacentRegions()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+        m_queries = std::make_unique<Queries>(m_dir->filePath(QStringLiteral("pins.txt")));
+        NodeProcess &seed = launch({ 0, 0 }, {}, 8);
+        QVERIFY2(QTest::qWaitFor([&] { return seed.poll(); }, StartMs), qPrintable(seed.log()));
+        launch({ 2, 0 }, { seed.address() }, 8);
+        // The sim's client port and raft port (port + 1) must be fixed: take a free pair.
+        quint16 simPort = 0;
+        for (int attempt = 0; attempt < 20 && simPort == 0; ++attempt) {
+            QTcpServer probe;
+            QTcpServer next;
+            if (probe.listen(QHostAddress::LocalHost, 0) && probe.serverPort() < 65535
+                && next.listen(QHostAddress::LocalHost, probe.serverPort() + 1))
+                simPort = probe.serverPort();
+        }
+        QVERIFY(simPort != 0);
+        NodeProcess &sim = launch({ 1, 0 }, { seed.address() }, 8,
+            { QStringLiteral("--role"), QStringLiteral("sim"), QStringLiteral("--port"),
+                QString::number(simPort) });
+        QVERIFY(waitListening());
+        QVERIFY2(sim.running() && !sim.address().isEmpty(), qPrintable(sim.log()));
+        QString why;
+        QVERIFY2(QTest::qWaitFor([&] { return (why = adjacencyMismatch()).isEmpty(); }, ConvergeMs),
+            qPrintable(why));
+        QVERIFY(m_queries->status(sim.address()).value(QStringLiteral("adjacent")).toArray().size()
+            == 2);
+        // The sim logs its neighbours when they change.
+        QVERIFY2(QTest::qWaitFor(
+                     [&] { return sim.logContains(QStringLiteral("adjacent regions of (1,0)")); },
+                     ConvergeMs),
+            qPrintable(sim.log()));
+        QVERIFY(sim.logContains(QStringLiteral("sim replica")));
     }
 
     void hostileInputDoesNotBreakHonestRouting()
