@@ -5,6 +5,7 @@
 //  - 20 nodes (--role raynet) for the regions of a 5x4 grid join through one seed; each finds
 //    exactly the regions around it; one is killed with SIGKILL, its neighbours drop it and
 //    routing to every live region still works; a newcomer takes the freed region and is found;
+//  - a --role sim replica with --region finds its neighbours through the overlay it runs;
 //  - hostile input: raw garbage, malformed overlay frames, an impostor speaking for an honest
 //    node and a lying peer (a real overlay node in this process that sends forged gossip) do
 //    not change what the honest nodes find or where their lookups end.
