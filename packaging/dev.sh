@@ -19,6 +19,9 @@ else
 fi
 
 jobs=$(nproc)
+# ccache keys on relative paths, so a second checkout (or a CI workspace at another path) reuses
+# what an earlier build compiled.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 case "$mode" in
 run)
     cmake --preset release >/dev/null
