@@ -3,7 +3,8 @@
 #pragma once
 
 // A block of consecutive free loopback ports for a LocalWorld (its ports are fixed offsets from
-// one base port), so tests running at the same time on one machine do not collide.
+// one base port), so tests running at the same time on one machine do not collide. Drawn below
+// Linux's ephemeral range (32768+), where outgoing connections would take them at random.
 
 #include <QHostAddress>
 #include <QRandomGenerator>
@@ -17,7 +18,7 @@ namespace metatopia::test {
 inline quint16 freePortBlock(int span = 18)
 {
     for (int attempt = 0; attempt < 200; ++attempt) {
-        const quint16 base = quint16(20000 + QRandomGenerator::global()->bounded(40000));
+        const quint16 base = quint16(20000 + QRandomGenerator::global()->bounded(12000));
         std::vector<std::unique_ptr<QTcpServer>> held;
         bool free = true;
         for (int offset = 0; offset < span && free; ++offset) {
