@@ -33,7 +33,8 @@ struct Emission
     std::uint64_t id = 0; // unique per tick, derived from content, never from arrival
     EventKind kind = EventKind::Touch;
     ObjectId target = 0; // all kinds but Listen
-    std::uint64_t source = 0; // speaker or sender: a listener never hears itself
+    std::uint64_t source
+        = 0; // sender; for Listen the speaking object (0: an avatar), which never hears itself
     std::int64_t channel = 0;
     ChatRange range = ChatRange::Say;
     FVec3 origin;
@@ -68,6 +69,14 @@ struct ChatLine
     ChatRange range = ChatRange::Say;
     FVec3 position;
     std::string text;
+};
+
+// A chat line one avatar hears (TickReport::heard), for the gateway to hand to its client.
+// Avatars hear channel 0 (public chat) said within the line's range of where they stand.
+struct HeardChat
+{
+    AvatarId avatar = 0;
+    ChatLine line;
 };
 
 struct ScriptProblem

@@ -229,6 +229,7 @@ const TickReport &TickEngine::step(const TickBatch &batch)
     merge(runs);
     stats.mergeNs = nanosSince(start);
 
+    chatToAvatars();
     m_hash = computeHash();
     stats.hash = m_hash;
     stats.objects = static_cast<std::uint32_t>(m_world->objects.size());
@@ -310,7 +311,9 @@ void TickEngine::applyInputs(const TickBatch &batch, std::vector<Emission> &emis
                         Emission e;
                         e.id = eventId;
                         e.kind = EventKind::Listen;
-                        e.source = a.avatar;
+                        // source names the object that must not hear itself: none here (avatar
+                        // and object ids are separate spaces; the avatar's id is in the args).
+                        e.source = 0;
                         e.channel = a.channel;
                         e.range = a.range;
                         e.origin = speaker->position;
@@ -891,6 +894,25 @@ void TickEngine::merge(std::span<Run> runs)
     for (const Emission &e : m_pending)
         e.encode(out);
     m_pendingHash = hashBytes(out.bytes(), 0x9e4d);
+}
+
+void TickEngine::chatToAvatars()
+{
+    std::vector<HeardChat> &heard = m_report.heard;
+    if (m_world->avatars.size() == 0)
+        return;
+    for (const ChatLine &line : m_report.chat) {
+        if (line.channel != 0)
+            continue;
+        const Fixed radius = chatRangeMetres(line.range);
+        m_world->avatars.forEach([&](AvatarId id, const Avatar &avatar) {
+            if (line.range == ChatRange::Region
+                || SpatialIndex::withinDistance(avatar.position, line.position, radius))
+                heard.push_back(HeardChat { id, line });
+        });
+    }
+    std::stable_sort(heard.begin(), heard.end(),
+        [](const HeardChat &a, const HeardChat &b) { return a.avatar < b.avatar; });
 }
 
 std::uint64_t TickEngine::computeHash() const

@@ -69,6 +69,9 @@ struct TickReport
     TickStats stats;
     std::vector<ScriptProblem> problems;
     std::vector<ChatLine> chat;
+    // Channel-0 lines of `chat` as each avatar in range hears them: sorted by avatar, then in
+    // the order of `chat`.
+    std::vector<HeardChat> heard;
 };
 
 struct EngineConfig
@@ -132,6 +135,7 @@ private:
     void runScripts(std::span<Run> runs, const TickBatch &batch);
     void orderInbox(Run &run, const TickBatch &batch) const;
     void merge(std::span<Run> runs);
+    void chatToAvatars();
     void dropScript(ObjectId id);
     std::uint64_t computeHash() const;
     ScriptLimits scriptLimits() const;
