@@ -29,10 +29,15 @@ void SimDriver::stop()
 void SimDriver::onTimer()
 {
     const std::uint64_t next = m_engine.tick() + 1;
-    if (auto batch = m_inputs.batchFor(next)) {
-        m_engine.step(*batch);
-        emit ticked(m_engine.tick(), m_engine.stateHash());
+    auto batch = m_inputs.batchFor(next);
+    if (!batch) {
+        // Not agreed yet: look again shortly instead of spinning; the ticks it held up count as
+        // late when they run.
+        m_timer.start(1);
+        return;
     }
+    m_engine.step(*batch);
+    emit ticked(m_engine.tick(), m_engine.stateHash());
     // Deadlines are counted from the start, so a slow tick does not shift all later ones.
     const auto period = std::chrono::nanoseconds(1000000000LL / m_engine.region().tickRate);
     const auto deadline
