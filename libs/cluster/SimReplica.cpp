@@ -126,6 +126,9 @@ std::optional<sim::InputAction> SimReplica::parseAction(const QCborMap &action, 
         create.owner = id(action, "owner");
         create.name = text(action, "name");
         create.text = text(action, "text");
+        // The Lua source the object runs; the sim compiles it at the tick boundary and reports
+        // (without stopping the tick) a script that does not compile or exceeds its limits.
+        create.script = text(action, "script");
         const auto at = position(action, error);
         if (!at)
             return std::nullopt;
@@ -133,6 +136,11 @@ std::optional<sim::InputAction> SimReplica::parseAction(const QCborMap &action, 
         create.scale = FVec3 { Fixed::one(), Fixed::one(), Fixed::one() };
         return create;
     }
+    if (kind == QLatin1String("editScript"))
+        return sim::EditScript { id(action, "author"), id(action, "object"),
+            text(action, "source") };
+    if (kind == QLatin1String("delete"))
+        return sim::DeleteObject { id(action, "by"), id(action, "object") };
     if (kind == QLatin1String("enter")) {
         const auto at = position(action, error);
         if (!at)

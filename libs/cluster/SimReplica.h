@@ -83,7 +83,8 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //          {"t":"notLeader","client":c,"seq":n,"leader":"host:port"|""} only when no leader is
 //          known (or to a forwarding replica): a follower forwards actions to the leader and acks
 //          them itself once its own replica applied them.
-//       Kinds: create {name,text,owner,x,y,z}, enter {avatar,account,name,x,y,z},
+//       Kinds: create {name,text,script,owner,x,y,z}, editScript {author,object,source},
+//       delete {by,object}, enter {avatar,account,name,x,y,z},
 //       leave {avatar}, move {avatar,x,y,z}, chat {avatar,channel,text}, touch {avatar,object};
 //       coordinates are integer millimetres (no floating point reaches the sim).
 //   {"t":"forward","actions":[{client,seq,action}...],"reports":[[replica,tick,hash]...],

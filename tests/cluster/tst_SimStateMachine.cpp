@@ -277,6 +277,42 @@ private slots:
             QCborMap { { QStringLiteral("kind"), QStringLiteral("fly") } }, &error));
         QVERIFY(error.contains(QStringLiteral("fly")));
 
+        // A script sent with create runs; editScript replaces it at a tick boundary.
+        const auto scripted = SimReplica::parseAction(
+            QCborMap { { QStringLiteral("kind"), QStringLiteral("create") },
+                { QStringLiteral("name"), QStringLiteral("sign") },
+                { QStringLiteral("script"), QStringLiteral("set_text(\"alive\")") },
+                { QStringLiteral("owner"), 7 }, { QStringLiteral("x"), 1000 },
+                { QStringLiteral("y"), 1000 }, { QStringLiteral("z"), 0 } },
+            &error);
+        QVERIFY2(scripted, qPrintable(error));
+        const auto edit = SimReplica::parseAction(
+            QCborMap { { QStringLiteral("kind"), QStringLiteral("editScript") },
+                { QStringLiteral("author"), 7 }, { QStringLiteral("object"), 1 },
+                { QStringLiteral("source"), QStringLiteral("set_text(\"edited\")") } },
+            &error);
+        QVERIFY2(edit, qPrintable(error));
+        SimStateMachine machine({});
+        const auto signText = [&machine] {
+            std::string text;
+            machine.view().world->objects.forEach([&text](sim::ObjectId, const sim::Object &o) {
+                if (o.name == "sign")
+                    text = o.text;
+            });
+            return text;
+        };
+        quint64 index = 0;
+        machine.apply(++index,
+            entry({ Action { { 7, 1 }, SimStateMachine::encodeAction(*scripted) } }));
+        for (int i = 0; i < 3; ++i)
+            machine.apply(++index, entry({}));
+        QCOMPARE(signText(), std::string("alive"));
+        machine.apply(
+            ++index, entry({ Action { { 7, 2 }, SimStateMachine::encodeAction(*edit) } }));
+        for (int i = 0; i < 3; ++i)
+            machine.apply(++index, entry({}));
+        QCOMPARE(signText(), std::string("edited"));
+
         const auto peers
             = parseSimPeers(QStringLiteral("1=127.0.0.1:7001/127.0.0.1:8001,2=h:2/h:3"));
         QVERIFY(peers);
