@@ -10,6 +10,8 @@
 #include <QStandardPaths>
 
 #include <algorithm>
+#include <csignal>
+#include <sys/prctl.h>
 
 namespace metatopia {
 
@@ -33,6 +35,9 @@ ManagedProcess::ManagedProcess(QString name, QString program, QStringList argume
     , m_log(new ProcessLog(500, this))
 {
     m_process.setProcessChannelMode(QProcess::SeparateChannels);
+    // A world must not outlive its manager: if the manager crashes or is killed, its servers
+    // would keep ticking (and holding their ports) with nobody watching them.
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
     m_readyTimer.setSingleShot(true);
     connect(&m_readyTimer, &QTimer::timeout, this, [this] {
         if (m_state != State::Starting)
