@@ -247,6 +247,8 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
             self.status.suspended = true;
             self.status.error = "not started: the region's script memory is full";
             out.error = self.status.error;
+            self.finalize();
+            m_out = nullptr;
             return;
         }
         // The VM's random seed depends only on agreed facts, so every replica draws alike.
@@ -289,6 +291,9 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
             out.error = self.status.error;
         }
     }
+    // Hashed here, in parallel, rather than by the serial merge.
+    if (out.self)
+        out.self->finalize();
     m_out = nullptr;
 }
 

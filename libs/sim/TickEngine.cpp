@@ -452,7 +452,7 @@ void TickEngine::commitAvatars(std::map<AvatarId, std::optional<Avatar>> &change
     m_world = std::move(next);
 }
 
-void TickEngine::commitObjects(Overlay &overlay)
+void TickEngine::commitObjects(Overlay &overlay, bool finalized)
 {
     if (overlay.empty())
         return;
@@ -465,7 +465,8 @@ void TickEngine::commitObjects(Overlay &overlay)
             continue;
         std::shared_ptr<const Object> after;
         if (object) {
-            object->finalize();
+            if (!finalized)
+                object->finalize();
             // A write that changed nothing is not a change: keeps the hash and indices quiet.
             if (before && before->hash == object->hash && before->script == object->script)
                 continue;
@@ -869,6 +870,7 @@ void TickEngine::merge(std::span<Run> runs)
             e.source = child.id;
             e.args = { ScriptValue(static_cast<std::int64_t>(child.id)) };
             pending.push_back(std::move(e));
+            child.finalize();
             overlay[child.id] = std::move(child);
         }
         for (ObjectId id : out.derez)
@@ -887,7 +889,8 @@ void TickEngine::merge(std::span<Run> runs)
         next->nextObjectId = nextId;
         m_world = std::move(next);
     }
-    commitObjects(overlay);
+    // Own writes were finalized by their workers, children above.
+    commitObjects(overlay, true);
 
     m_pending = std::move(pending);
     Writer out;

@@ -126,7 +126,8 @@ private:
 
     const Object *lookup(const Overlay &overlay, ObjectId id) const;
     void applyInputs(const TickBatch &batch, std::vector<Emission> &emissions);
-    void commitObjects(Overlay &overlay);
+    // finalized: the overlay's objects already carry their hashes.
+    void commitObjects(Overlay &overlay, bool finalized = false);
     void commitAvatars(std::map<AvatarId, std::optional<Avatar>> &changes);
     void indexObject(const Object *before, const Object *after);
     void rebuildIndices();
