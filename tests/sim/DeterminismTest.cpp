@@ -2,11 +2,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // A recorded busy world replayed with 1, 2 and 8 threads, in this process and in separate
 // sim_replay processes, and across a snapshot restored in a new process: identical per-tick
-// state hashes. SIM_LONG=1 (the `long` ctest label) runs the full 10,000 ticks.
+// state hashes. The world's size comes from SIM_OBJECTS and SIM_TICKS (default 600 objects,
+// 150 ticks); SIM_LONG=1 (the `long` ctest label) means 3,000 objects for 10,000 ticks.
 
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <memory>
 
 #include "BusyWorld.h"
 #include "sim/TickEngine.h"
@@ -41,6 +44,10 @@ void DeterminismTest::initTestCase()
     m_options.objects = longRun ? 3000 : 600;
     m_options.avatars = 20;
     m_options.ticks = longRun ? 10000 : 150;
+    if (const int objects = qEnvironmentVariableIntValue("SIM_OBJECTS"); objects > 0)
+        m_options.objects = objects;
+    if (const int ticks = qEnvironmentVariableIntValue("SIM_TICKS"); ticks > 0)
+        m_options.ticks = std::uint64_t(ticks);
     m_options.seed = 2026;
     m_log = generateBusyWorld(m_options);
     QVERIFY(m_dir.isValid());
@@ -102,20 +109,36 @@ QString DeterminismTest::runReplay(const QStringList &args)
 
 void DeterminismTest::sameHashesInSeparateProcesses()
 {
-    const QString h1 = m_dir.filePath(QStringLiteral("h1"));
-    const QString h2 = m_dir.filePath(QStringLiteral("h2"));
-    const QString one = runReplay({ QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
-        QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--hashes"), h1 });
-    const QString two = runReplay({ QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
-        QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("--hashes"), h2 });
+    // 1, 2 and 8 threads, each in its own process, run at the same time.
+    const QList<int> threadCounts { 1, 2, 8 };
+    std::vector<std::unique_ptr<QProcess>> processes;
+    for (int threads : threadCounts) {
+        auto &process = processes.emplace_back(std::make_unique<QProcess>());
+        process->start(replay(),
+            { QStringLiteral("run"), QStringLiteral("--log"), m_logPath,
+                QStringLiteral("--threads"), QString::number(threads), QStringLiteral("--hashes"),
+                m_dir.filePath(QStringLiteral("h%1").arg(threads)) });
+    }
+    QStringList finals;
+    for (auto &process : processes) {
+        QVERIFY(process->waitForFinished(3600000));
+        QVERIFY2(process->exitStatus() == QProcess::NormalExit && process->exitCode() == 0,
+            process->readAllStandardError().constData());
+        finals << QString::fromUtf8(process->readAllStandardOutput()).trimmed();
+    }
+    const QString one = finals[0];
     QVERIFY(one.startsWith(QStringLiteral("final %1 ").arg(m_log.size())));
-    QCOMPARE(two, one);
-    QFile f1(h1);
-    QFile f2(h2);
-    QVERIFY(f1.open(QIODevice::ReadOnly) && f2.open(QIODevice::ReadOnly));
+    QCOMPARE(finals[1], one);
+    QCOMPARE(finals[2], one);
+    QFile f1(m_dir.filePath(QStringLiteral("h1")));
+    QVERIFY(f1.open(QIODevice::ReadOnly));
     const QByteArray a = f1.readAll();
     QCOMPARE(a.count('\n'), qsizetype(m_log.size()));
-    QCOMPARE(f2.readAll(), a);
+    for (int threads : { 2, 8 }) {
+        QFile f(m_dir.filePath(QStringLiteral("h%1").arg(threads)));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), a);
+    }
     if (m_log.size() <= 150) {
         // And the same as this process computed.
         TickEngine engine({});
