@@ -4,6 +4,7 @@
 // metatopia-server child processes) and monitors it, in a window or, with --headless, on stdout.
 // Everything lives in libs/ui (ManagerController) and the Metatopia.Manager QML module.
 
+#include "core/QuitOnSignals.h"
 #include "ui/ManagerController.h"
 #include "ui/QuickSetup.h"
 
@@ -11,49 +12,17 @@
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQmlEngineExtensionPlugin>
-#include <QSocketNotifier>
 #include <QTimer>
 
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <sys/socket.h>
-#include <unistd.h>
 
 Q_IMPORT_QML_PLUGIN(Metatopia_UiPlugin)
 Q_IMPORT_QML_PLUGIN(Metatopia_CommonPlugin)
 Q_IMPORT_QML_PLUGIN(Metatopia_ManagerPlugin)
 
 namespace {
-
-int signalPipe[2] = { -1, -1 };
-
-void onSignal(int)
-{
-    const char c = 1;
-    [[maybe_unused]] const ssize_t n = ::write(signalPipe[1], &c, 1);
-}
-
-// SIGTERM/SIGINT quit the event loop, so the world's processes are stopped cleanly on the way out.
-void quitOnSignals(QCoreApplication &app)
-{
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
-        return;
-    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, &app);
-    QObject::connect(notifier, &QSocketNotifier::activated, &app, [notifier] {
-        notifier->setEnabled(false);
-        char c;
-        [[maybe_unused]] const ssize_t n = ::read(signalPipe[0], &c, 1);
-        QCoreApplication::quit();
-    });
-    struct sigaction sa = {};
-    sa.sa_handler = onSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ::sigaction(SIGINT, &sa, nullptr);
-}
 
 void print(const QString &line)
 {
@@ -126,9 +95,10 @@ int main(int argc, char *argv[])
         return 2;
     }
 
-    metatopia::ManagerController controller(
-        options, QStringLiteral(":/Metatopia/Manager/scripts"));
-    quitOnSignals(*app);
+    metatopia::ManagerController controller(options, QStringLiteral(":/Metatopia/Manager/scripts"));
+    // SIGTERM/SIGINT quit the event loop, so the world's processes are stopped cleanly on the
+    // way out.
+    metatopia::quitOnTerminationSignals(*app);
 
     if (headless) {
         if (!controller.start()) {

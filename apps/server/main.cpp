@@ -6,51 +6,20 @@
 
 #include "chat/ChatServerHost.h"
 #include "cluster/SimReplica.h"
+#include "core/QuitOnSignals.h"
 #include "raynet/OverlayCommandLine.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QSettings>
-#include <QSocketNotifier>
 #include <QStandardPaths>
 
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace {
-
-int signalPipe[2] = { -1, -1 };
-
-void onSignal(int)
-{
-    const char c = 1;
-    // Only async-signal-safe work here: the event loop reads the pipe and quits.
-    [[maybe_unused]] const ssize_t n = ::write(signalPipe[1], &c, 1);
-}
-
-bool installSignalHandlers(QCoreApplication &app)
-{
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
-        return false;
-    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, &app);
-    QObject::connect(notifier, &QSocketNotifier::activated, &app, [notifier] {
-        notifier->setEnabled(false);
-        char c;
-        [[maybe_unused]] const ssize_t n = ::read(signalPipe[0], &c, 1);
-        qInfo("signal received, shutting down");
-        QCoreApplication::quit();
-    });
-    struct sigaction sa = {};
-    sa.sa_handler = onSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    return ::sigaction(SIGTERM, &sa, nullptr) == 0 && ::sigaction(SIGINT, &sa, nullptr) == 0;
-}
 
 int fail(const QString &text)
 {
@@ -198,9 +167,10 @@ int main(int argc, char *argv[])
         QStringLiteral("sim: ticks per second (default 45)."), QStringLiteral("hz"),
         QStringLiteral("45"));
     const QCommandLineOption clusterToken(QStringLiteral("cluster-token"),
-        QStringLiteral("sim: shared secret of the cluster's replicas, required on replica-to-replica "
-                       "and admin requests (default: none; those are then accepted only from "
-                       "loopback and members' hosts). Prefer the config file to keep it out of ps."),
+        QStringLiteral(
+            "sim: shared secret of the cluster's replicas, required on replica-to-replica "
+            "and admin requests (default: none; those are then accepted only from "
+            "loopback and members' hosts). Prefer the config file to keep it out of ps."),
         QStringLiteral("secret"));
     const QCommandLineOption configFile(QStringLiteral("config"),
         QStringLiteral("Read options from an INI file: one \"key=value\" per line, keys named "
@@ -256,7 +226,7 @@ int main(int argc, char *argv[])
         return fail(QStringLiteral("--rate-limit: not a number"));
     config.messageBurst = config.messagesPerSecond * 2;
 
-    if (!installSignalHandlers(app))
+    if (!metatopia::quitOnTerminationSignals(app))
         return fail(QStringLiteral("cannot install signal handlers"));
 
     // RayNet: a pure overlay node that stands for a region (no sim behind it).
