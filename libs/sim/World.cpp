@@ -86,6 +86,12 @@ std::size_t storedValueBytes(const StoredValue &value)
 
 void Object::encode(Writer &out) const
 {
+    encodeFields(out, ScriptEncoding::Full);
+}
+
+// One field order for snapshots and for the hash: they differ only in how the script appears.
+void Object::encodeFields(Writer &out, ScriptEncoding scriptEncoding) const
+{
     out.u64(id);
     out.u64(owner);
     out.u64(parent);
@@ -101,9 +107,13 @@ void Object::encode(Writer &out) const
         out.str(key);
         encodeStoredValue(out, value);
     }
-    out.boolean(script != nullptr);
-    if (script)
-        encodeScriptInfo(out, *script);
+    if (scriptEncoding == ScriptEncoding::SourceHash) {
+        out.u64(script ? script->sourceHash : 0);
+    } else {
+        out.boolean(script != nullptr);
+        if (script)
+            encodeScriptInfo(out, *script);
+    }
     out.boolean(status.loaded);
     out.boolean(status.suspended);
     out.str(status.error);
@@ -162,30 +172,7 @@ void Object::finalize()
     // The script's text is represented by its precomputed hash, so moving a scripted object does
     // not rehash its source and history.
     Writer out;
-    out.u64(id);
-    out.u64(owner);
-    out.u64(parent);
-    out.str(name);
-    out.vec3(position);
-    out.quat(rotation);
-    out.vec3(scale);
-    out.u32(colour);
-    out.str(text);
-    out.u32(permissions);
-    out.u32(static_cast<std::uint32_t>(storage.size()));
-    for (const auto &[key, value] : storage) {
-        out.str(key);
-        encodeStoredValue(out, value);
-    }
-    out.u64(script ? script->sourceHash : 0);
-    out.boolean(status.loaded);
-    out.boolean(status.suspended);
-    out.str(status.error);
-    out.u32(static_cast<std::uint32_t>(status.listenChannels.size()));
-    for (std::int64_t channel : status.listenChannels)
-        out.i64(channel);
-    out.i64(status.timerInterval);
-    out.u64(status.timerStart);
+    encodeFields(out, ScriptEncoding::SourceHash);
     hash = hashBytes(out.bytes(), 0x0b1ec7u);
 }
 

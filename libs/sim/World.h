@@ -103,6 +103,14 @@ struct Object
     void finalize();
     void encode(Writer &out) const;
     static Object decode(Reader &in);
+
+private:
+    enum class ScriptEncoding
+    {
+        Full, // source, history and VM info, for snapshots
+        SourceHash // only the source's hash, for Object::hash
+    };
+    void encodeFields(Writer &out, ScriptEncoding scriptEncoding) const;
 };
 
 struct Avatar
