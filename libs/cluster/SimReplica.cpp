@@ -436,6 +436,8 @@ void SimReplica::onMessage(net::Connection *connection, const QCborMap &message)
         connection->reply(message,
             QCborMap { { QStringLiteral("tick"), qint64(tick) },
                 { QStringLiteral("objects"), objects }, { QStringLiteral("avatars"), avatars } });
+    } else if (type == QLatin1String("script")) {
+        onScriptRequest(connection, message);
     } else if (type == QLatin1String("snapshot")) {
         onSnapshotRequest(connection, message);
     } else if (type == QLatin1String("subscribe")) {
@@ -627,6 +629,38 @@ void SimReplica::onAdmin(net::Connection *connection, const QCborMap &message)
         m_memberChanges.push_back(MemberChange { replica, QString() });
         m_node.removeServer(replica, answer);
     }
+}
+
+// Copyleft all the way down: any client may read any object's script, with every past revision.
+void SimReplica::onScriptRequest(net::Connection *connection, const QCborMap &message)
+{
+    const quint64 objectId = id(message, "object");
+    const auto world = m_state->view().world;
+    const sim::Object *object = world ? world->objects.find(objectId) : nullptr;
+    if (object == nullptr) {
+        connection->replyError(message, QStringLiteral("no object %1").arg(objectId));
+        return;
+    }
+    QCborMap reply { { QStringLiteral("object"), qint64(objectId) },
+        { QStringLiteral("name"), QString::fromStdString(object->name) },
+        { QStringLiteral("owner"), qint64(object->owner) },
+        { QStringLiteral("tick"), qint64(m_state->view().tick) } };
+    if (const auto &script = object->script) {
+        reply.insert(QStringLiteral("source"), QString::fromStdString(script->source));
+        reply.insert(QStringLiteral("revision"), qint64(script->revision));
+        reply.insert(QStringLiteral("author"), qint64(script->author));
+        reply.insert(QStringLiteral("suspended"), object->status.suspended);
+        reply.insert(QStringLiteral("error"), QString::fromStdString(object->status.error));
+        QCborArray history;
+        for (const sim::ScriptRevision &past : script->history) {
+            history.append(QCborMap { { QStringLiteral("revision"), qint64(past.revision) },
+                { QStringLiteral("tick"), qint64(past.tick) },
+                { QStringLiteral("author"), qint64(past.author) },
+                { QStringLiteral("source"), QString::fromStdString(past.source) } });
+        }
+        reply.insert(QStringLiteral("history"), history);
+    }
+    connection->reply(message, reply);
 }
 
 void SimReplica::onSnapshotRequest(net::Connection *connection, const QCborMap &message)

@@ -177,6 +177,7 @@ private:
     void onAction(net::Connection *connection, const QCborMap &message, bool forwarded);
     void onAdmin(net::Connection *connection, const QCborMap &message);
     void onSnapshotRequest(net::Connection *connection, const QCborMap &message);
+    void onScriptRequest(net::Connection *connection, const QCborMap &message);
     void onTick();
     void onCommitted(quint64 index, const QByteArray &batch);
     void onRoleChanged(RaftRole role);

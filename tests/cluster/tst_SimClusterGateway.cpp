@@ -268,6 +268,59 @@ private slots:
             objects.size(), avatars.size(), tick, subscriber.deltas);
     }
 
+    void scriptSourceAndHistoryAreReadable()
+    {
+        const quint64 via = follower();
+        QVERIFY(via != 0);
+        SimNode &replica = m_cluster.node(via);
+        Subscriber subscriber(replica.client, *m_cluster.pins);
+        QTRY_VERIFY_WITH_TIMEOUT(subscriber.tick() >= 0, 10000);
+        const auto [host, port] = splitHostPort(replica.client);
+        auto author = net::Connection::connectToHost(host, port, *m_cluster.pins);
+        QSignalSpy authorReady(author.get(), &net::Connection::ready);
+        QVERIFY(authorReady.wait(5000));
+
+        const QString first = QStringLiteral("-- first\nsay(0, 'one')\n");
+        const QString second = QStringLiteral("-- second\nsay(0, 'two')\n");
+        QCborMap create = createAction(QStringLiteral("readable"), 31, 4000);
+        create.insert(QStringLiteral("script"), first);
+        author->send(actionMessage(31, 1, create));
+        qint64 objectId = 0;
+        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(subscriber.names.begin(), subscriber.names.end(),
+                                     [&objectId](const auto &entry) {
+                                         objectId = entry.first;
+                                         return entry.second == QLatin1String("readable");
+                                     }),
+            10000);
+        author->send(actionMessage(31, 2,
+            QCborMap { { QStringLiteral("kind"), QStringLiteral("editScript") },
+                { QStringLiteral("author"), 31 }, { QStringLiteral("object"), objectId },
+                { QStringLiteral("source"), second } }));
+
+        // Any client may read the current source and every earlier revision.
+        std::optional<QCborMap> reply;
+        QTRY_VERIFY_WITH_TIMEOUT((reply = m_cluster.query(replica,
+                                      QCborMap { { QStringLiteral("t"), QStringLiteral("script") },
+                                          { QStringLiteral("object"), objectId } }))
+                && reply->value(QStringLiteral("source")).toString() == second,
+            10000);
+        QCOMPARE(reply->value(QStringLiteral("name")).toString(), QStringLiteral("readable"));
+        const QCborArray history = reply->value(QStringLiteral("history")).toArray();
+        QCOMPARE(history.size(), 1);
+        QCOMPARE(history.at(0).toMap().value(QStringLiteral("source")).toString(), first);
+        QVERIFY(reply->value(QStringLiteral("revision")).toInteger()
+            > history.at(0).toMap().value(QStringLiteral("revision")).toInteger());
+
+        // An unknown object is a clear error, and the replica goes on serving.
+        const auto missing = m_cluster.query(replica,
+            QCborMap { { QStringLiteral("t"), QStringLiteral("script") },
+                { QStringLiteral("object"), qint64(1) << 50 } });
+        QVERIFY(missing);
+        QVERIFY(missing->value(QStringLiteral("error"))
+                    .toString()
+                    .contains(QLatin1String("no object")));
+    }
+
     void slowSubscriberIsDropped()
     {
         const quint64 via = follower();
