@@ -7,6 +7,7 @@
 #include "ui/ChatController.h"
 #include "ui/QuickSetup.h"
 
+#include "QuickTestSupport.h"
 #include "ServerProcess.h"
 
 #include <QDir>
@@ -29,38 +30,10 @@ Q_IMPORT_QML_PLUGIN(Metatopia_CommonPlugin)
 Q_IMPORT_QML_PLUGIN(Metatopia_ChatPlugin)
 
 using namespace metatopia;
-using metatopia::test::ServerProcess;
+using namespace metatopia::test;
 
 namespace {
-
 constexpr int waitMs = 30000; // argon2id hashing on a loaded machine takes a while
-
-// Searches the visual tree: view delegates have no QObject parent, so findChild misses them.
-QQuickItem *findInTree(QQuickItem *item, const QString &name)
-{
-    if (item->objectName() == name)
-        return item;
-    const QList<QQuickItem *> children = item->childItems();
-    for (QQuickItem *child : children) {
-        if (QQuickItem *found = findInTree(child, name))
-            return found;
-    }
-    return nullptr;
-}
-
-QQuickItem *findItem(QQuickWindow *window, const char *objectName)
-{
-    const QString name = QString::fromUtf8(objectName);
-    if (auto *item = window->findChild<QQuickItem *>(name))
-        return item;
-    return findInTree(window->contentItem(), name);
-}
-
-QPoint centerOf(QQuickItem *item)
-{
-    return item->mapToScene(QPointF(item->width() / 2, item->height() / 2)).toPoint();
-}
-
 } // namespace
 
 class TestChatApp : public QObject
@@ -76,8 +49,6 @@ private slots:
 
 private:
     QQuickWindow *loadWindow(ChatController &controller);
-    bool typeInto(QQuickWindow *window, const char *objectName, const QString &text);
-    bool click(QQuickWindow *window, const char *objectName);
     std::unique_ptr<ChatClient> makeUser(const QString &name);
 
     QTemporaryDir m_dir;
@@ -113,29 +84,6 @@ QQuickWindow *TestChatApp::loadWindow(ChatController &controller)
     if (m_engine->rootObjects().isEmpty())
         return nullptr;
     return qobject_cast<QQuickWindow *>(m_engine->rootObjects().first());
-}
-
-bool TestChatApp::typeInto(QQuickWindow *window, const char *objectName, const QString &text)
-{
-    QQuickItem *field = findItem(window, objectName);
-    if (!field || !field->isVisible() || !field->isEnabled())
-        return false;
-    field->forceActiveFocus();
-    if (!field->hasActiveFocus())
-        return false;
-    // Qt 6.4 has keyClicks only for widgets: one key event per character.
-    for (const QChar c : text)
-        QTest::keyClick(window, c.toLatin1());
-    return field->property("text").toString().endsWith(text);
-}
-
-bool TestChatApp::click(QQuickWindow *window, const char *objectName)
-{
-    QQuickItem *item = findItem(window, objectName);
-    if (!item || !item->isVisible() || !item->isEnabled())
-        return false;
-    QTest::mouseClick(window, Qt::LeftButton, {}, centerOf(item));
-    return true;
 }
 
 std::unique_ptr<ChatClient> TestChatApp::makeUser(const QString &name)
@@ -177,10 +125,8 @@ void TestChatApp::qmlLoads()
     QCOMPARE(findItem(window, "loginError")->property("text").toString(), controller.loginError());
     QCOMPARE(controller.connectionState(), ChatController::ConnectionState::Disconnected);
 
-    const QImage shot = window->grabWindow();
-    QVERIFY(!shot.isNull());
-    QVERIFY(QDir().mkpath(QStringLiteral(METATOPIA_ARTIFACT_DIR)));
-    QVERIFY(shot.save(QStringLiteral(METATOPIA_ARTIFACT_DIR "/chat-login.png")));
+    QVERIFY(
+        saveShot(window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("chat-login.png")));
     m_engine.reset();
 }
 
@@ -286,13 +232,7 @@ void TestChatApp::loginAndChatThroughTheUi()
 
     // Let the view settle (delegates laid out, scrolled to the end) and keep a screenshot.
     QTRY_VERIFY(messageList->property("atYEnd").toBool());
-    const QImage shot = window->grabWindow();
-    QVERIFY(!shot.isNull());
-    QCOMPARE(shot.size(), window->size() * window->devicePixelRatio());
-    QVERIFY(QDir().mkpath(QStringLiteral(METATOPIA_ARTIFACT_DIR)));
-    const QString path = QStringLiteral(METATOPIA_ARTIFACT_DIR "/chat.png");
-    QVERIFY(shot.save(path));
-    qInfo("screenshot saved to %s", qPrintable(path));
+    QVERIFY(saveShot(window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("chat.png")));
 
     QCOMPARE(window->title(), QStringLiteral("(1) Metatopia Chat — alice"));
 

@@ -10,6 +10,7 @@
 #include "ui/QuickSetup.h"
 
 #include "FreePorts.h"
+#include "QuickTestSupport.h"
 
 #include <QDir>
 #include <QGuiApplication>
@@ -29,50 +30,10 @@ Q_IMPORT_QML_PLUGIN(Metatopia_CommonPlugin)
 Q_IMPORT_QML_PLUGIN(Metatopia_ManagerPlugin)
 
 using namespace metatopia;
+using namespace metatopia::test;
 
 namespace {
-
 constexpr int waitMs = 30000;
-
-QQuickItem *findInTree(QQuickItem *item, const QString &name)
-{
-    if (item->objectName() == name)
-        return item;
-    const QList<QQuickItem *> children = item->childItems();
-    for (QQuickItem *child : children) {
-        if (QQuickItem *found = findInTree(child, name))
-            return found;
-    }
-    return nullptr;
-}
-
-QQuickItem *findItem(QQuickWindow *window, const QString &name)
-{
-    if (auto *item = window->findChild<QQuickItem *>(name))
-        return item;
-    return findInTree(window->contentItem(), name);
-}
-
-bool click(QQuickWindow *window, const QString &name)
-{
-    QQuickItem *item = findItem(window, name);
-    if (!item || !item->isVisible() || !item->isEnabled())
-        return false;
-    QTest::mouseClick(window, Qt::LeftButton, {},
-        item->mapToScene(QPointF(item->width() / 2, item->height() / 2)).toPoint());
-    return true;
-}
-
-bool saveShot(QQuickWindow *window, const QString &file)
-{
-    const QImage shot = window->grabWindow();
-    if (shot.isNull() || !QDir().mkpath(QStringLiteral(METATOPIA_ARTIFACT_DIR)))
-        return false;
-    const QString path = QStringLiteral(METATOPIA_ARTIFACT_DIR "/") + file;
-    qInfo("screenshot saved to %s", qPrintable(path));
-    return shot.save(path);
-}
-
 } // namespace
 
 class TestManagerApp : public QObject
@@ -98,9 +59,11 @@ void TestManagerApp::windowShowsTheCluster()
     options.serverBinary = LocalWorld::serverBinaryIn(QStringLiteral(METATOPIA_BIN_DIR));
     options.basePort = test::freePortBlock();
     QVERIFY(options.basePort != 0);
-    ManagerController controller(options, QStringLiteral(METATOPIA_SOURCE_DIR "/resources/scripts"));
+    ManagerController controller(
+        options, QStringLiteral(METATOPIA_SOURCE_DIR "/resources/scripts"));
     QVERIFY(controller.exampleNames().contains(QStringLiteral("greeter")));
-    QVERIFY(controller.exampleSource(QStringLiteral("greeter")).contains(QStringLiteral("on_listen")));
+    QVERIFY(
+        controller.exampleSource(QStringLiteral("greeter")).contains(QStringLiteral("on_listen")));
 
     applyQuickStyle();
     auto engine = std::make_unique<QQmlApplicationEngine>();
@@ -137,23 +100,26 @@ void TestManagerApp::windowShowsTheCluster()
     // Enough samples for the charts to draw lines.
     QTRY_VERIFY_WITH_TIMEOUT(
         model->get(0, QStringLiteral("rateHistory")).toList().size() >= 12, waitMs);
-    QVERIFY(saveShot(window, QStringLiteral("manager.png")));
+    QVERIFY(
+        saveShot(window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("manager.png")));
 
     // Logs: each process has its own, with the ready line.
     QVERIFY(click(window, QStringLiteral("logsTab")));
     QTRY_VERIFY(findItem(window, QStringLiteral("logView"))
-                    && findItem(window, QStringLiteral("logView"))->isVisible());
+        && findItem(window, QStringLiteral("logView"))->isVisible());
     QVERIFY(click(window, QStringLiteral("logTab-sim-1")));
     QVERIFY(controller.logOf(1)->text().contains(QStringLiteral("READY client=")));
     QTRY_VERIFY(findItem(window, QStringLiteral("logView"))->property("count").toInt() > 0);
-    QVERIFY(saveShot(window, QStringLiteral("manager-logs.png")));
+    QVERIFY(saveShot(
+        window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("manager-logs.png")));
 
     // Scripts: a syntax error is reported with its line, a good script is deployed and acked.
     QVERIFY(click(window, QStringLiteral("scriptsTab")));
     QQuickItem *editor = findItem(window, QStringLiteral("scriptEditor"));
     QVERIFY(editor);
     QTRY_VERIFY(editor->isVisible());
-    editor->setProperty("text", QStringLiteral("listen(0)\n\nfunction on_listen(c, f, n, t)\n  say(0, \"hi\"\nend\n"));
+    editor->setProperty("text",
+        QStringLiteral("listen(0)\n\nfunction on_listen(c, f, n, t)\n  say(0, \"hi\"\nend\n"));
     QVERIFY(click(window, QStringLiteral("checkButton")));
     QQuickItem *checkResult = findItem(window, QStringLiteral("checkResult"));
     QTRY_VERIFY(checkResult->isVisible());
@@ -161,9 +127,11 @@ void TestManagerApp::windowShowsTheCluster()
         qPrintable(checkResult->property("text").toString()));
 
     QVERIFY(click(window, QStringLiteral("example-greeter")));
-    QCOMPARE(editor->property("text").toString(), controller.exampleSource(QStringLiteral("greeter")));
+    QCOMPARE(
+        editor->property("text").toString(), controller.exampleSource(QStringLiteral("greeter")));
     QVERIFY(click(window, QStringLiteral("deployButton")));
-    QTRY_COMPARE_WITH_TIMEOUT(controller.deployer()->state(), ScriptDeployer::State::Acknowledged, waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        controller.deployer()->state(), ScriptDeployer::State::Acknowledged, waitMs);
     QVERIFY(controller.deployer()->ackTick() > 0);
     QTRY_VERIFY(findItem(window, QStringLiteral("deployResult"))
                     ->property("text")
@@ -173,21 +141,23 @@ void TestManagerApp::windowShowsTheCluster()
             && model->get(1, QStringLiteral("objects")).toInt() == 1
             && model->get(2, QStringLiteral("objects")).toInt() == 1,
         waitMs);
-    QVERIFY(saveShot(window, QStringLiteral("manager-scripts.png")));
+    QVERIFY(saveShot(
+        window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("manager-scripts.png")));
 
     // Kill the leader from its row: another replica takes over.
     QVERIFY(click(window, QStringLiteral("clusterTab")));
     QTRY_VERIFY(findItem(window, QStringLiteral("kill-") + leader)->isVisible());
     QVERIFY(click(window, QStringLiteral("kill-") + leader));
-    QTRY_VERIFY_WITH_TIMEOUT(
-        model->leaderCount() == 1 && model->leaderName() != leader, waitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(model->leaderCount() == 1 && model->leaderName() != leader, waitMs);
     QTRY_COMPARE(badge->property("label").toString(), QStringLiteral("down"));
-    QVERIFY(saveShot(window, QStringLiteral("manager-failover.png")));
+    QVERIFY(saveShot(
+        window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("manager-failover.png")));
 
     // Start it again from its row: it rejoins on its raft data and follows.
     QVERIFY(click(window, QStringLiteral("restart-") + leader));
     QTRY_VERIFY_WITH_TIMEOUT(model->aliveCount() == 3, waitMs);
-    QTRY_COMPARE_WITH_TIMEOUT(badge->property("label").toString(), QStringLiteral("follower"), waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        badge->property("label").toString(), QStringLiteral("follower"), waitMs);
     QCOMPARE(model->leaderCount(), 1);
 }
 
