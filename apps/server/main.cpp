@@ -7,6 +7,7 @@
 #include "chat/ChatServerHost.h"
 #include "cluster/SimReplica.h"
 #include "core/QuitOnSignals.h"
+#include "physics/PhysicsSimHost.h"
 #include "raynet/OverlayCommandLine.h"
 
 #include <QCommandLineParser>
@@ -15,6 +16,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -124,7 +126,8 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption role(QStringLiteral("role"),
-        QStringLiteral("Role to run: chat, or sim (a replica of a lockstep sim cluster)."),
+        QStringLiteral("Role to run: chat, sim (a replica of a lockstep sim cluster), raynet, or "
+                       "physics (the physics sim of the region given by --region x,y)."),
         QStringLiteral("role"), QStringLiteral("chat"));
     const QCommandLineOption dataDir(QStringLiteral("data-dir"),
         QStringLiteral("Directory for the database and TLS identity (default: %1).")
@@ -172,6 +175,20 @@ int main(int argc, char *argv[])
             "and admin requests (default: none; those are then accepted only from "
             "loopback and members' hosts). Prefer the config file to keep it out of ps."),
         QStringLiteral("secret"));
+    const QCommandLineOption physicsNeighbours(QStringLiteral("physics-neighbours"),
+        QStringLiteral("physics: the physics sims of adjacent regions as host:port, "
+                       "comma-separated; each says its region when it connects."),
+        QStringLiteral("list"));
+    const QCommandLineOption physicsRegionSize(QStringLiteral("physics-region-size"),
+        QStringLiteral("physics: edge of a region in metres (default 256), the same everywhere."),
+        QStringLiteral("m"), QStringLiteral("256"));
+    const QCommandLineOption physicsMargin(QStringLiteral("physics-margin"),
+        QStringLiteral("physics: bodies this close to a neighbour's border are mirrored there "
+                       "as ghosts (metres, default 4)."),
+        QStringLiteral("m"), QStringLiteral("4"));
+    const QCommandLineOption physicsSubsteps(QStringLiteral("physics-substeps"),
+        QStringLiteral("physics: Bullet steps per tick (default 2); --tick-rate sets the ticks."),
+        QStringLiteral("n"), QStringLiteral("2"));
     const QCommandLineOption configFile(QStringLiteral("config"),
         QStringLiteral("Read options from an INI file: one \"key=value\" per line, keys named "
                        "like the long options (role=sim, tick-rate=45, join=true); quote values "
@@ -179,7 +196,8 @@ int main(int argc, char *argv[])
                        "override the file; an unknown key is an error."),
         QStringLiteral("file"));
     const QList<QCommandLineOption> allOptions { role, dataDir, listen, port, name, source,
-        loginDelay, rate, cluster, replicaId, peers, join, tickRate, clusterToken, configFile };
+        loginDelay, rate, cluster, replicaId, peers, join, tickRate, clusterToken,
+        physicsNeighbours, physicsRegionSize, physicsMargin, physicsSubsteps, configFile };
     parser.addOptions(allOptions);
     // RayNet (issue 7): --raynet-listen, --raynet-seeds, --region ... (libs/raynet).
     const metatopia::raynet::OverlayCommandLine raynetOptions;
@@ -200,9 +218,10 @@ int main(int argc, char *argv[])
 
     const QString roleName = options.value(role);
     if (roleName != QLatin1String("chat") && roleName != QLatin1String("sim")
-        && roleName != QLatin1String("raynet"))
-        return fail(QStringLiteral("role \"%1\" is not available (available: chat, sim, raynet)")
-                        .arg(roleName));
+        && roleName != QLatin1String("raynet") && roleName != QLatin1String("physics"))
+        return fail(
+            QStringLiteral("role \"%1\" is not available (available: chat, sim, raynet, physics)")
+                .arg(roleName));
 
     metatopia::ChatServerConfig config;
     config.dataDir = options.isSet(dataDir)
@@ -232,6 +251,61 @@ int main(int argc, char *argv[])
     // RayNet: a pure overlay node that stands for a region (no sim behind it).
     if (roleName == QLatin1String("raynet"))
         return raynetOptions.run(raynetValues, config.dataDir);
+
+    if (roleName == QLatin1String("physics")) {
+        namespace physics = metatopia::physics;
+        physics::PhysicsSimConfig pc;
+        pc.dataDir = config.dataDir;
+        pc.listenAddress = config.listenAddress;
+        pc.port = config.port;
+        pc.name = config.name;
+        pc.sourceOffer = config.sourceOffer;
+        QString error;
+        // --region is the RayNet option (a region is the same cell of the world grid to both).
+        const QList<QCommandLineOption> raynetList = raynetOptions.options();
+        const auto regionOption
+            = std::find_if(raynetList.cbegin(), raynetList.cend(), [](const QCommandLineOption &o) {
+                  return o.names().contains(QStringLiteral("region"));
+              });
+        if (regionOption == raynetList.cend() || !options.isSet(*regionOption))
+            return fail(QStringLiteral("the physics role needs --region x,y"));
+        const auto region
+            = physics::PhysicsSimHost::parseRegion(options.value(*regionOption), &error);
+        if (!region)
+            return fail(QStringLiteral("--region: %1").arg(error));
+        pc.region = *region;
+        const auto neighbours
+            = physics::PhysicsSimHost::parseNeighbours(options.value(physicsNeighbours), &error);
+        if (!neighbours)
+            return fail(QStringLiteral("--physics-neighbours: %1").arg(error));
+        pc.neighbours = *neighbours;
+        const auto metres = [&](const QCommandLineOption &o) {
+            return metatopia::Fixed::parse(options.value(o).trimmed().toStdString());
+        };
+        const auto size = metres(physicsRegionSize);
+        if (!size || *size <= metatopia::Fixed::zero())
+            return fail(QStringLiteral("--physics-region-size: not a positive number of metres"));
+        pc.physics.regionSize = *size;
+        const auto margin = metres(physicsMargin);
+        if (!margin || *margin < metatopia::Fixed::zero())
+            return fail(QStringLiteral("--physics-margin: not a number of metres"));
+        pc.physics.borderMargin = *margin;
+        pc.physics.ticksPerSecond = options.value(tickRate).toInt(&ok);
+        if (!ok || pc.physics.ticksPerSecond <= 0 || pc.physics.ticksPerSecond > 1000)
+            return fail(QStringLiteral("--tick-rate: not a rate between 1 and 1000"));
+        pc.physics.substeps = options.value(physicsSubsteps).toInt(&ok);
+        if (!ok || pc.physics.substeps <= 0 || pc.physics.substeps > 64)
+            return fail(QStringLiteral("--physics-substeps: not a number between 1 and 64"));
+        physics::PhysicsSimHost host(pc);
+        if (!host.start(&error))
+            return fail(error);
+        std::printf("%s\n", qPrintable(host.listeningLine()));
+        std::fflush(stdout);
+        const int rc = app.exec();
+        host.stop();
+        qInfo("stopped");
+        return rc;
+    }
 
     if (roleName == QLatin1String("sim")) {
         metatopia::cluster::SimReplicaOptions sim;

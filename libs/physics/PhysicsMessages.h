@@ -9,7 +9,8 @@
 // neighbour -> neighbour, request "physics.hello" {region: [x, y], size}: a physics sim of an
 //   adjacent region introduces itself; reply {region, size}. Then messages "physics.border"
 //   {from: [x, y], tick, messages: [...]} carry ghosts and hand-offs both ways.
-// request "physics.bodies": the owned and ghost bodies with their states (tests, monitoring).
+// request "physics.bodies": {tick, links: [[x, y]...], owned: [{body, state}...], ghosts: [...],
+//   transit: [id...]}: the region's bodies and neighbour links (tests, monitoring).
 //
 // Every Fixed travels as its raw int64, vectors and quaternions as arrays of those (CoreCbor.h).
 // Decoding checks every field (type, range, shape) and fails with a message naming the field;

@@ -490,9 +490,9 @@ void PhysicsRegion::receiveOne(RegionCoord from, const NeighbourMessage &message
         message);
 }
 
-std::vector<NeighbourBatch> PhysicsRegion::takeOutgoing()
+std::map<RegionCoord, NeighbourBatch> PhysicsRegion::takeOutgoing()
 {
-    std::vector<NeighbourBatch> out;
+    std::map<RegionCoord, NeighbourBatch> out;
     for (auto &[to, messages] : m_outbox) {
         if (messages.empty())
             continue;
@@ -500,7 +500,7 @@ std::vector<NeighbourBatch> PhysicsRegion::takeOutgoing()
         batch.from = m_coord;
         batch.tick = m_tick;
         batch.messages = std::move(messages);
-        out.push_back(std::move(batch));
+        out.emplace(to, std::move(batch));
     }
     m_outbox.clear();
     return out;

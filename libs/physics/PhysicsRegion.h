@@ -83,8 +83,8 @@ public:
     // Applies a neighbour's messages at once (their replies go to the outbox). A batch from a
     // region that is not adjacent, or without a link, is ignored.
     void receive(const NeighbourBatch &batch);
-    // Messages to send, one batch per neighbour, in a stable order; empties the outbox.
-    std::vector<NeighbourBatch> takeOutgoing();
+    // Messages to send, one batch per neighbour it goes to; empties the outbox.
+    std::map<RegionCoord, NeighbourBatch> takeOutgoing();
 
     std::optional<BodyInfo> body(BodyId id) const;
     std::vector<BodyId> ids(Role role) const;

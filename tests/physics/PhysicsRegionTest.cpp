@@ -120,7 +120,9 @@ public:
             bool any = false;
             for (auto [from, to] :
                 { std::pair { y.get(), z.get() }, std::pair { z.get(), y.get() } }) {
-                for (NeighbourBatch batch : from->takeOutgoing()) {
+                for (const auto &[destination, batch] : from->takeOutgoing()) {
+                    if (destination != to->coord())
+                        continue; // only two regions here
                     any = true;
                     NeighbourBatch kept { batch.from, batch.tick, {} };
                     bool cut = false;
