@@ -52,10 +52,10 @@ ManagedProcess::ManagedProcess(QString name, QString program, QStringList argume
         setState(State::Crashed);
         emit failed(reason);
     });
-    connect(&m_process, &QProcess::readyReadStandardOutput, this,
-        &ManagedProcess::onReadyReadStdout);
-    connect(&m_process, &QProcess::readyReadStandardError, this,
-        &ManagedProcess::onReadyReadStderr);
+    connect(
+        &m_process, &QProcess::readyReadStandardOutput, this, &ManagedProcess::onReadyReadStdout);
+    connect(
+        &m_process, &QProcess::readyReadStandardError, this, &ManagedProcess::onReadyReadStderr);
     connect(&m_process, &QProcess::finished, this, &ManagedProcess::onFinished);
     connect(&m_process, &QProcess::errorOccurred, this, &ManagedProcess::onErrorOccurred);
 }
@@ -279,6 +279,16 @@ QString LocalWorld::pinFile() const
     return QDir(m_options.worldDir).filePath(QStringLiteral("manager-pins.txt"));
 }
 
+QString LocalWorld::chatDataDir() const
+{
+    return QDir(m_options.worldDir).filePath(QStringLiteral("chat"));
+}
+
+QString LocalWorld::settingsFile() const
+{
+    return QDir(m_options.worldDir).filePath(QStringLiteral("world.ini"));
+}
+
 ManagedProcess *LocalWorld::replica(int replica) const
 {
     if (replica < 1 || replica > int(m_replicas.size()))
@@ -307,8 +317,7 @@ bool LocalWorld::loadWorldConfig(QString *error)
 {
     // The first start of a world fixes its shape: the replicas' raft data names their peers by
     // these ports, so a later start with other options keeps the recorded ones.
-    QSettings ini(QDir(m_options.worldDir).filePath(QStringLiteral("world.ini")),
-        QSettings::IniFormat);
+    QSettings ini(settingsFile(), QSettings::IniFormat);
     if (ini.contains(QStringLiteral("replicas"))) {
         const int replicas = ini.value(QStringLiteral("replicas")).toInt();
         const int basePort = ini.value(QStringLiteral("basePort")).toInt();
@@ -326,8 +335,7 @@ bool LocalWorld::loadWorldConfig(QString *error)
         m_options.basePort = quint16(basePort);
         m_options.clusterId = cluster;
     }
-    if (m_options.replicas < 1 || m_options.replicas > MaxReplicas
-        || m_options.replicas % 2 == 0) {
+    if (m_options.replicas < 1 || m_options.replicas > MaxReplicas || m_options.replicas % 2 == 0) {
         *error = QStringLiteral("the number of replicas must be odd, between 1 and %1 (is %2)")
                      .arg(MaxReplicas)
                      .arg(m_options.replicas);
@@ -390,8 +398,8 @@ bool LocalWorld::start(QString *error)
     }
 
     m_chat = std::make_unique<ManagedProcess>(QStringLiteral("chat"), m_options.serverBinary,
-        QStringList { QStringLiteral("--role"), QStringLiteral("chat"), QStringLiteral("--data-dir"),
-            world.filePath(QStringLiteral("chat")), QStringLiteral("--listen"),
+        QStringList { QStringLiteral("--role"), QStringLiteral("chat"),
+            QStringLiteral("--data-dir"), chatDataDir(), QStringLiteral("--listen"),
             QStringLiteral("127.0.0.1"), QStringLiteral("--port"), QString::number(chatPort()),
             QStringLiteral("--name"), QStringLiteral("Metatopia local world") },
         chatReady, m_options.readyTimeoutMs);

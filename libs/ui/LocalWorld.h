@@ -146,6 +146,8 @@ public:
     quint16 raftPort(int replica) const;
     QString peersArgument() const;
     QString pinFile() const; // where the manager keeps the replicas' certificate pins
+    QString chatDataDir() const; // the chat server's data dir (its accounts database is there)
+    QString settingsFile() const; // world.ini: ports, replicas, the admin rule
     // Notes from start(), e.g. that world.ini overrode the options.
     QStringList notes() const { return m_notes; }
 

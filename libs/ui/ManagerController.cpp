@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "ui/ManagerController.h"
 
+#include "chat/ChatServerHost.h"
 #include "net/PinStore.h"
 
 #include <QDir>
@@ -18,6 +19,8 @@ ManagerController::ManagerController(
     m_pins = std::make_unique<net::PinStore>(m_world->pinFile());
     m_monitor = std::make_unique<ReplicaMonitor>(*m_pins);
     m_deployer = std::make_unique<ScriptDeployer>(*m_monitor->model(), *m_pins);
+    m_accounts = std::make_unique<AccountsModel>(
+        ChatServerHost::databasePath(m_world->chatDataDir()), m_world->settingsFile());
     const QStringList files
         = QDir(m_examplesDir).entryList({ QStringLiteral("*.lua") }, QDir::Files, QDir::Name);
     for (const QString &file : files)
@@ -35,6 +38,9 @@ ManagerController::ManagerController(
         [this](const QString &reason) { setErrorText(reason); });
     connect(m_world.get(), &LocalWorld::started, this, [this] {
         m_started = true;
+        // Logins change who is temp admin; a few seconds' delay is fine for a day-based rule.
+        m_accounts->refresh();
+        m_accounts->setRefreshInterval(5000);
         emit startedChanged();
     });
 }
@@ -58,8 +64,8 @@ bool ManagerController::start()
     }
     QList<ReplicaEndpoint> endpoints;
     for (int id = 1; id <= m_world->replicaCount(); ++id) {
-        endpoints << ReplicaEndpoint { QStringLiteral("sim-%1").arg(id), QStringLiteral("127.0.0.1"),
-            m_world->clientPort(id) };
+        endpoints << ReplicaEndpoint { QStringLiteral("sim-%1").arg(id),
+            QStringLiteral("127.0.0.1"), m_world->clientPort(id) };
     }
     m_monitor->setReplicas(endpoints);
     for (ManagedProcess *process : m_world->processes()) {
@@ -141,10 +147,12 @@ void ManagerController::setErrorText(const QString &text)
 QString ManagerController::summary() const
 {
     const ReplicaListModel *model = m_monitor->model();
-    QString text = QStringLiteral("%1 of %2 replicas alive").arg(model->aliveCount()).arg(model->count());
+    QString text
+        = QStringLiteral("%1 of %2 replicas alive").arg(model->aliveCount()).arg(model->count());
     const QString leader = model->leaderName();
-    text += leader.isEmpty() ? QStringLiteral(" · no leader")
-                             : QStringLiteral(" · leader %1 · term %2").arg(leader).arg(model->term());
+    text += leader.isEmpty()
+        ? QStringLiteral(" · no leader")
+        : QStringLiteral(" · leader %1 · term %2").arg(leader).arg(model->term());
     if (model->mismatchCount() > 0 && !model->hashesAgree())
         text += QStringLiteral(" · HASHES DIFFER at tick %1").arg(model->mismatchTick());
     else if (model->checkedTick() > 0)
@@ -157,9 +165,8 @@ QStringList ManagerController::statusLines() const
     QStringList lines;
     const ReplicaListModel *model = m_monitor->model();
     for (int row = 0; row < model->count(); ++row) {
-        const auto value = [&](const char *role) {
-            return model->get(row, QString::fromLatin1(role));
-        };
+        const auto value
+            = [&](const char *role) { return model->get(row, QString::fromLatin1(role)); };
         if (!value("alive").toBool()) {
             lines << QStringLiteral("%1 down (%2) %3")
                          .arg(value("name").toString(), value("processState").toString(),
@@ -186,7 +193,8 @@ QStringList ManagerController::connectionHelp() const
 {
     QStringList lines;
     lines << QStringLiteral("world: %1").arg(m_world->worldDir());
-    lines << QStringLiteral("chat server: 127.0.0.1:%1  (metatopia-chat --host 127.0.0.1 --port %1)")
+    lines << QStringLiteral(
+        "chat server: 127.0.0.1:%1  (metatopia-chat --host 127.0.0.1 --port %1)")
                  .arg(m_world->chatPort());
     QStringList gateways;
     for (int id = 1; id <= m_world->replicaCount(); ++id)

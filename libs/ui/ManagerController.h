@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #pragma once
 
+#include "ui/AccountsModel.h"
 #include "ui/LocalWorld.h"
 #include "ui/ProcessLog.h"
 #include "ui/ReplicaListModel.h"
@@ -22,8 +23,8 @@ class PinStore;
 
 // metatopia-manager's state for its window (and its headless mode): a LocalWorld (chat server
 // and sim replicas as child processes), a ReplicaMonitor polling the replicas into a
-// ReplicaListModel, and a ScriptDeployer for the script editor. The app creates it with its
-// options and hands it to QML as a required property.
+// ReplicaListModel, a ScriptDeployer for the script editor and an AccountsModel for the accounts
+// and admins. The app creates it with its options and hands it to QML as a required property.
 class ManagerController : public QObject
 {
     Q_OBJECT
@@ -31,6 +32,7 @@ class ManagerController : public QObject
     QML_UNCREATABLE("The app creates the ManagerController with its world options")
     Q_PROPERTY(ReplicaListModel *replicas READ replicas CONSTANT)
     Q_PROPERTY(ScriptDeployer *deployer READ deployer CONSTANT)
+    Q_PROPERTY(AccountsModel *accounts READ accounts CONSTANT)
     Q_PROPERTY(QString worldDir READ worldDir CONSTANT)
     Q_PROPERTY(int chatPort READ chatPort NOTIFY worldChanged)
     Q_PROPERTY(int replicaCount READ replicaCount NOTIFY worldChanged)
@@ -62,6 +64,7 @@ public:
     ReplicaMonitor &monitor() { return *m_monitor; }
     ReplicaListModel *replicas() { return m_monitor->model(); }
     ScriptDeployer *deployer() { return m_deployer.get(); }
+    AccountsModel *accounts() { return m_accounts.get(); }
     QString worldDir() const { return m_world->worldDir(); }
     int chatPort() const { return m_world->chatPort(); }
     int replicaCount() const { return m_world->replicaCount(); }
@@ -91,6 +94,7 @@ private:
     std::unique_ptr<net::PinStore> m_pins;
     std::unique_ptr<ReplicaMonitor> m_monitor;
     std::unique_ptr<ScriptDeployer> m_deployer;
+    std::unique_ptr<AccountsModel> m_accounts;
     QString m_examplesDir;
     QStringList m_exampleNames;
     bool m_started = false;

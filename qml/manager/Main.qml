@@ -76,6 +76,7 @@ ApplicationWindow {
             TabButton { objectName: "clusterTab"; text: qsTr("Cluster") }
             TabButton { objectName: "logsTab"; text: qsTr("Logs") }
             TabButton { objectName: "scriptsTab"; text: qsTr("Scripts") }
+            TabButton { objectName: "accountsTab"; text: qsTr("Accounts") }
         }
     }
 
@@ -128,6 +129,10 @@ ApplicationWindow {
         }
 
         ScriptPage {
+            controller: window.controller
+        }
+
+        AccountsPage {
             controller: window.controller
         }
     }

@@ -9,6 +9,7 @@
 #include "ui/ManagerController.h"
 #include "ui/QuickSetup.h"
 
+#include "ChatClientSupport.h"
 #include "FreePorts.h"
 #include "QuickTestSupport.h"
 
@@ -152,6 +153,29 @@ void TestManagerApp::windowShowsTheCluster()
     QTRY_COMPARE(badge->property("label").toString(), QStringLiteral("down"));
     QVERIFY(saveShot(
         window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("manager-failover.png")));
+
+    // Accounts: a player registers from a chat client; the admin page lists them and makes
+    // them admin with a click (the grant lands in the chat server's database).
+    auto player = test::makeChatClient(dir.filePath(QStringLiteral("player")));
+    QVERIFY(test::connectChatClient(*player, quint16(controller.chatPort()),
+        QStringLiteral("alice"), true, QStringLiteral("correct horse battery")));
+    QVERIFY(click(window, QStringLiteral("accountsTab")));
+    QTRY_VERIFY_WITH_TIMEOUT(findItem(window, QStringLiteral("grant-alice"))
+            && findItem(window, QStringLiteral("grant-alice"))->isVisible(),
+        waitMs);
+    QCOMPARE(findItem(window, QStringLiteral("rank-alice"))->property("label").toString(),
+        QStringLiteral("Player"));
+    QVERIFY(click(window, QStringLiteral("grant-alice")));
+    QTRY_COMPARE(findItem(window, QStringLiteral("rank-alice"))->property("label").toString(),
+        QStringLiteral("Admin"));
+    QVERIFY(findItem(window, QStringLiteral("revoke-alice")));
+    QVERIFY(findItem(window, QStringLiteral("adminSummary"))
+                ->property("text")
+                .toString()
+                .contains(QStringLiteral("No temp admin")));
+    QVERIFY(saveShot(
+        window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("manager-accounts.png")));
+    QVERIFY(click(window, QStringLiteral("clusterTab")));
 
     // Start it again from its row: it rejoins on its raft data and follows.
     QVERIFY(click(window, QStringLiteral("restart-") + leader));
