@@ -175,12 +175,18 @@ void PhysicsRegion::reportCollisions(StepReply &reply)
 
 void PhysicsRegion::reportTransforms(StepReply &reply)
 {
+    reply.events.reserve(reply.events.size() + m_entries.size());
     for (auto &[id, entry] : m_entries) {
-        if (!isOwnedRole(entry.role) || (entry.reported && !m_world.isActive(id)))
+        if (!isOwnedRole(entry.role))
             continue;
         FVec3 position;
         FQuat rotation;
-        m_world.transform(id, &position, &rotation);
+        entry.active = m_world.activeTransform(id, &position, &rotation);
+        if (!entry.active) {
+            if (entry.reported)
+                continue; // asleep: it has not moved since its last report
+            m_world.transform(id, &position, &rotation);
+        }
         if (entry.reported && position == entry.lastPosition && rotation == entry.lastRotation)
             continue;
         entry.reported = true;
@@ -205,7 +211,7 @@ void PhysicsRegion::borderWork()
         if (entry.role == Role::Offering
             && m_tick - entry.since >= std::uint64_t(m_config.offerTimeoutTicks))
             abortOffer(id, entry);
-        const bool active = m_world.isActive(id);
+        const bool active = entry.active;
         const bool refreshDue = entry.ghostedTo != 0 && m_tick - entry.ghostSentAt >= refresh;
         if (!active && !refreshDue && !m_recheck)
             continue;

@@ -216,18 +216,31 @@ bool PhysicsWorld::isActive(BodyId id) const
         && it->second->body->isActive();
 }
 
+bool PhysicsWorld::activeTransform(BodyId id, FVec3 *position, FQuat *rotation) const
+{
+    const auto it = m_bodies.find(id);
+    if (it == m_bodies.end() || it->second->body->isStaticObject() || !it->second->body->isActive())
+        return false;
+    const btTransform &t = it->second->body->getWorldTransform();
+    *position = fromBullet(t.getOrigin());
+    *rotation = fromBullet(t.getRotation());
+    return true;
+}
+
 std::vector<BodyId> PhysicsWorld::ids() const
 {
     std::vector<BodyId> out;
     out.reserve(m_bodies.size());
     for (const auto &entry : m_bodies)
         out.push_back(entry.first);
+    std::sort(out.begin(), out.end());
     return out;
 }
 
 void PhysicsWorld::step()
 {
     m_contacts.clear();
+    m_contacts.reserve(std::size_t(m_bullet->dispatcher.getNumManifolds()) * 2);
     const btScalar dt = btScalar(
         1.0 / (double(m_config.ticksPerSecond) * double(std::max(1, m_config.substeps))));
     for (int i = 0; i < std::max(1, m_config.substeps); ++i) {

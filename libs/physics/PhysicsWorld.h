@@ -10,9 +10,9 @@
 
 #include "physics/PhysicsTypes.h"
 
-#include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -48,6 +48,9 @@ public:
     bool transform(BodyId id, FVec3 *position, FQuat *rotation) const;
     // Sleeping or static bodies are inactive: their transform does not change.
     bool isActive(BodyId id) const;
+    // The transform of an active body (one lookup: the per-tick hot path). False when the body
+    // is inactive or unknown.
+    bool activeTransform(BodyId id, FVec3 *position, FQuat *rotation) const;
     std::vector<BodyId> ids() const;
 
     // One tick: `substeps` Bullet steps of 1/(ticksPerSecond*substeps) s.
@@ -66,7 +69,8 @@ private:
 
     PhysicsConfig m_config;
     std::unique_ptr<Bullet> m_bullet;
-    std::map<BodyId, std::unique_ptr<Body>> m_bodies;
+    // Looked up by id only (never iterated in an order that matters; ids() sorts).
+    std::unordered_map<BodyId, std::unique_ptr<Body>> m_bodies;
     std::vector<std::pair<BodyId, BodyId>> m_contacts;
 };
 
