@@ -37,13 +37,21 @@ public:
 
     bool start(const QString &region, const QStringList &extraArgs = {}, int timeoutMs = 20000)
     {
+        return startWith(QStringList { QStringLiteral("--role"), QStringLiteral("physics"),
+                             QStringLiteral("--region"), region, QStringLiteral("--data-dir"),
+                             m_dataDir, QStringLiteral("--port"), QStringLiteral("0") }
+                + extraArgs,
+            timeoutMs);
+    }
+
+    // Starts with exactly these arguments (e.g. only --config <file>).
+    bool startWith(const QStringList &args, int timeoutMs = 20000)
+    {
         m_stdout.clear();
         m_port = 0;
+        m_region.clear();
         m_process.setProgram(QStringLiteral(METATOPIA_BIN_DIR "/metatopia-server"));
-        m_process.setArguments(QStringList { QStringLiteral("--role"), QStringLiteral("physics"),
-                                   QStringLiteral("--region"), region, QStringLiteral("--data-dir"),
-                                   m_dataDir, QStringLiteral("--port"), QStringLiteral("0") }
-            + extraArgs);
+        m_process.setArguments(args);
         m_process.setStandardErrorFile(
             m_dataDir + QStringLiteral(".stderr.log"), QIODevice::Append);
         m_process.start();
@@ -61,6 +69,7 @@ public:
             const auto match = line.match(m_stdout);
             if (match.hasMatch()) {
                 m_port = quint16(match.captured(2).toUInt());
+                m_region = match.captured(3) + QLatin1Char(',') + match.captured(4);
                 return m_port != 0;
             }
         }
@@ -89,6 +98,14 @@ public:
 
     bool isRunning() const { return m_process.state() == QProcess::Running; }
     quint16 port() const { return m_port; }
+    QString region() const { return m_region; } // "x,y" from the LISTENING line
+    // After the process ended on its own.
+    int exitCode()
+    {
+        if (m_process.state() != QProcess::NotRunning && !m_process.waitForFinished(10000))
+            return -1;
+        return m_process.exitCode();
+    }
     QString stderrLog() const { return m_dataDir + QStringLiteral(".stderr.log"); }
 
 private:
@@ -96,6 +113,7 @@ private:
     QProcess m_process;
     QString m_stdout;
     quint16 m_port = 0;
+    QString m_region;
 };
 
 // A plain connection for requests the main sim's PhysicsLink does not make.

@@ -9,6 +9,7 @@
 #include "physics/PhysicsLink.h"
 
 #include <QCborArray>
+#include <QFile>
 #include <QRandomGenerator>
 #include <QSslSocket>
 #include <QTemporaryDir>
@@ -288,6 +289,34 @@ private Q_SLOTS:
         QVERIFY(owned && owned->count(1) == 1);
         QVERIFY(owned->at(1).position.z < Fixed::fromInt(3));
         QVERIFY(server.terminate());
+    }
+
+    void configFile()
+    {
+        // Keys are the long options; the region's comma is left unquoted on purpose.
+        const QString path = m_dir.filePath(QStringLiteral("physics.ini"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QStringLiteral("role=physics\nregion=2,3\nport=0\nphysics-region-size=64\n"
+                                  "physics-margin=8\ndata-dir=%1\n")
+                       .arg(m_dir.filePath(QStringLiteral("configured")))
+                       .toUtf8());
+        file.close();
+        PhysicsProcess server(m_dir.filePath(QStringLiteral("configured")));
+        QVERIFY2(
+            server.startWith({ QStringLiteral("--config"), path }), qPrintable(server.stderrLog()));
+        QCOMPARE(server.region(), QStringLiteral("2,3"));
+        net::PinStore pins(m_dir.filePath(QStringLiteral("pins-config")));
+        auto link = openLink(server.port(), pins);
+        QVERIFY(link);
+        QVERIFY(advanced(*link, 1));
+        QVERIFY(server.terminate());
+
+        // A bad value is refused before anything starts.
+        PhysicsProcess wrong(m_dir.filePath(QStringLiteral("wrong")));
+        QVERIFY(!wrong.startWith({ QStringLiteral("--config"), path,
+            QStringLiteral("--physics-margin"), QStringLiteral("lots") }));
+        QCOMPARE(wrong.exitCode(), 2);
     }
 
 private:
