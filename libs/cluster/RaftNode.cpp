@@ -16,6 +16,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <deque>
@@ -192,7 +193,7 @@ public:
 
     void propose(const QByteArray &batch, ProposeCallback done)
     {
-        post([this, batch, done = std::move(done)](bool live) mutable {
+        post([this, batch, done = std::move(done), proposedNs = clockNs()](bool live) mutable {
             if (!live || m_closing) {
                 ProposeResult result;
                 result.errorCode = RAFT_SHUTDOWN;
@@ -203,7 +204,7 @@ public:
                 });
                 return;
             }
-            submitApply(batch, std::move(done));
+            submitApply(batch, std::move(done), proposedNs);
         });
     }
 
@@ -287,6 +288,7 @@ private:
         sigemptyset(&pipe);
         sigaddset(&pipe, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+        t_engine = this;
 
         const QString failure = open();
         if (!failure.isEmpty()) {
@@ -347,6 +349,10 @@ private:
         if (rv != 0)
             return failOpen(QStringLiteral("raft_uv_tcp_init: %1").arg(raftError(rv)));
         m_transportOpen = true;
+        m_tcpListen = m_transport.listen;
+        m_tcpConnect = m_transport.connect;
+        m_transport.listen = &Engine::transportListen;
+        m_transport.connect = &Engine::transportConnect;
         rv = raft_uv_init(&m_io, &m_loop, dir.constData(), &m_transport);
         if (rv != 0)
             return failOpen(QStringLiteral("raft_uv_init: %1").arg(QString::fromUtf8(m_io.errmsg)));
@@ -476,12 +482,64 @@ private:
             command(true);
     }
 
+    // libraft's TCP transport leaves Nagle's algorithm on. Its connections each carry messages
+    // one way (a node sends on the connections it opened and receives on those it accepted), so
+    // the receiver only acknowledges on its delayed-ACK timer or once it reads; a small message
+    // written while the previous one is unacknowledged waits for that, adding up to tens of
+    // milliseconds to an AppendEntries or its result. Every stream gets TCP_NODELAY.
+    static void noDelay(uv_stream_t *stream)
+    {
+        if (stream && stream->type == UV_TCP)
+            uv_tcp_nodelay(reinterpret_cast<uv_tcp_t *>(stream), 1);
+    }
+
+    // The engine whose raft thread this is: libraft's transport callbacks carry no user pointer
+    // of ours, and they run on that thread.
+    static inline thread_local Engine *t_engine = nullptr;
+
+    static int transportListen(raft_uv_transport *t, raft_uv_accept_cb cb)
+    {
+        t_engine->m_accept = cb;
+        return t_engine->m_tcpListen(t, &Engine::transportAccepted);
+    }
+
+    static void transportAccepted(
+        raft_uv_transport *t, raft_id id, const char *address, uv_stream_t *stream)
+    {
+        noDelay(stream);
+        t_engine->m_accept(t, id, address, stream);
+    }
+
+    static int transportConnect(raft_uv_transport *t, raft_uv_connect *req, raft_id id,
+        const char *address, raft_uv_connect_cb cb)
+    {
+        Engine *self = t_engine;
+        self->m_connects[req] = cb;
+        const int rv = self->m_tcpConnect(t, req, id, address, &Engine::transportConnected);
+        if (rv != 0)
+            self->m_connects.erase(req);
+        return rv;
+    }
+
+    static void transportConnected(raft_uv_connect *req, uv_stream_t *stream, int status)
+    {
+        const auto it = t_engine->m_connects.find(req);
+        Q_ASSERT(it != t_engine->m_connects.end());
+        if (it == t_engine->m_connects.end())
+            return;
+        const raft_uv_connect_cb cb = it->second;
+        t_engine->m_connects.erase(it);
+        if (status == 0)
+            noDelay(stream);
+        cb(req, stream, status);
+    }
+
     static void checkCb(uv_check_t *handle)
     {
         static_cast<Engine *>(handle->data)->publishStatus();
     }
 
-    void submitApply(const QByteArray &batch, ProposeCallback done)
+    void submitApply(const QByteArray &batch, ProposeCallback done, qint64 proposedNs)
     {
         auto request = std::make_unique<ApplyRequest>();
         request->engine = this;
@@ -504,6 +562,8 @@ private:
         }
         ApplyRequest *raw = request.get();
         m_applies.emplace(raw, std::move(request));
+        // raft_apply set the entry's index: remembered for the commit timing of that entry.
+        m_submitted[raw->req.index] = Submitted { proposedNs, clockNs() };
     }
 
     void failApply(const ApplyRequest &request, int code)
@@ -589,11 +649,28 @@ private:
         self->announceRestore(self->m_raft.last_applied);
         // libraft applies entries in order and bumps last_applied after each one.
         const quint64 index = self->m_raft.last_applied + 1;
+        CommitTiming timing;
+        timing.applyStartNs = clockNs();
+        // Entries proposed here that never reached the state machine (lost leadership, truncated
+        // log) are dropped with the first later index.
+        auto submitted = self->m_submitted.begin();
+        while (submitted != self->m_submitted.end() && submitted->first <= index) {
+            if (submitted->first == index) {
+                timing.proposedNs = submitted->second.proposedNs;
+                timing.submittedNs = submitted->second.submittedNs;
+            }
+            submitted = self->m_submitted.erase(submitted);
+        }
         const QByteArray batch = decodeEntry(static_cast<const char *>(buf->base), buf->len);
         self->m_stateMachine.apply(index, batch);
+        timing.appliedNs = clockNs();
         *result = nullptr;
         RaftNode *node = &self->m_node;
-        self->toQt([node, index, batch] { Q_EMIT node->committed(index, batch); });
+        self->toQt([node, index, batch, timing] {
+            node->m_delivery = timing;
+            Q_EMIT node->committed(index, batch);
+            node->m_delivery = CommitTiming {};
+        });
         return 0;
     }
 
@@ -702,6 +779,13 @@ private:
     // Raft thread only.
     uv_loop_t m_loop {};
     raft_uv_transport m_transport {};
+    // libraft's TCP transport functions, wrapped to set TCP_NODELAY (see noDelay).
+    int (*m_tcpListen)(raft_uv_transport *, raft_uv_accept_cb) = nullptr;
+    int (*m_tcpConnect)(
+        raft_uv_transport *, raft_uv_connect *, raft_id, const char *, raft_uv_connect_cb)
+        = nullptr;
+    raft_uv_accept_cb m_accept = nullptr;
+    std::map<raft_uv_connect *, raft_uv_connect_cb> m_connects;
     raft_io m_io {};
     raft_fsm m_fsm {};
     raft m_raft {};
@@ -716,6 +800,12 @@ private:
     bool m_pendingRestore = false;
     quint64 m_restores = 0;
     std::map<ApplyRequest *, std::unique_ptr<ApplyRequest>> m_applies;
+    struct Submitted
+    {
+        qint64 proposedNs = 0;
+        qint64 submittedNs = 0;
+    };
+    std::map<quint64, Submitted> m_submitted; // log index -> when proposed here (clockNs)
     std::map<ChangeRequest *, std::unique_ptr<ChangeRequest>> m_changes;
     std::unique_ptr<struct raft_transfer> m_transfer;
 };
@@ -810,6 +900,13 @@ RaftStatus RaftNode::status() const
 quint64 RaftNode::id() const
 {
     return m_engine ? m_engine->status().id : 0;
+}
+
+qint64 RaftNode::clockNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 bool RaftNode::callOnRaftThread(const std::function<void()> &fn)

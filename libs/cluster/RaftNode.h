@@ -92,6 +92,16 @@ struct ProposeResult
     QString leaderAddress;
 };
 
+// Where the time of one committed entry went, on this node's monotonic clock (RaftNode::clockNs).
+// Monitoring only: valid while committed() is being emitted, see RaftNode::deliveryTiming().
+struct CommitTiming
+{
+    qint64 proposedNs = 0; // RaftNode::propose called (0: proposed by another node or term)
+    qint64 submittedNs = 0; // raft_apply on the raft thread (0 likewise)
+    qint64 applyStartNs = 0; // raft hands the committed entry to the state machine
+    qint64 appliedNs = 0; // the state machine's apply returned
+};
+
 struct ChangeResult
 {
     bool ok = false;
@@ -146,6 +156,11 @@ public:
     // Returns false (fn not run) if the node is not running. Never call from the raft thread.
     bool callOnRaftThread(const std::function<void()> &fn);
 
+    // While committed() is being emitted: where the time of that entry went (monitoring).
+    const CommitTiming &deliveryTiming() const { return m_delivery; }
+    // The monotonic clock of CommitTiming, the same on every thread.
+    static qint64 clockNs();
+
 signals:
     void committed(quint64 index, const QByteArray &batch);
     void restored(quint64 index); // the state machine was replaced by a snapshot up to index
@@ -159,6 +174,7 @@ private:
 
     std::shared_ptr<ReplicatedStateMachine> m_stateMachine;
     std::unique_ptr<Engine> m_engine;
+    CommitTiming m_delivery;
 };
 
 } // namespace metatopia::cluster

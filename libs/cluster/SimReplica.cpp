@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 #include <QHostAddress>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace metatopia::cluster {
@@ -227,7 +228,7 @@ SimReplica::SimReplica(SimReplicaOptions options, QObject *parent)
 {
     m_clock.start();
     m_ticker.setTimerType(Qt::PreciseTimer);
-    m_ticker.setInterval(1000 / qMax(1, m_options.tickRateHz));
+    m_ticker.setSingleShot(true);
     connect(&m_ticker, &QTimer::timeout, this, &SimReplica::onTick);
     connect(&m_node, &RaftNode::committed, this, &SimReplica::onCommitted);
     connect(&m_node, &RaftNode::roleChanged, this, &SimReplica::onRoleChanged);
@@ -282,8 +283,28 @@ bool SimReplica::start(QString *error)
         m_server.close();
         return false;
     }
-    m_ticker.start();
+    m_tickOriginNs = RaftNode::clockNs();
+    m_ticksSinceOrigin = 0;
+    armTicker();
     return true;
+}
+
+void SimReplica::armTicker()
+{
+    const qint64 periodNs = 1000000000 / qMax(1, m_options.tickRateHz);
+    const qint64 now = RaftNode::clockNs();
+    qint64 due = m_tickOriginNs + (m_ticksSinceOrigin + 1) * periodNs;
+    if (due + periodNs < now) {
+        // More than a tick behind (a stalled process): carry on from now rather than firing the
+        // missed ticks back to back, as a repeating timer would not either.
+        m_tickOriginNs = now;
+        m_ticksSinceOrigin = 0;
+        due = now + periodNs;
+    }
+    ++m_ticksSinceOrigin;
+    // Whole milliseconds, rounded up: never early, at most a millisecond late, and the next
+    // deadline does not move.
+    m_ticker.start(int(qMax<qint64>(0, (due - now + 999999) / 1000000)));
 }
 
 void SimReplica::stop()
@@ -314,6 +335,31 @@ QString SimReplica::clientAddressOf(quint64 id) const
             return peer.clientAddress;
     }
     return {};
+}
+
+void SimReplica::StageSamples::add(qint64 ns)
+{
+    constexpr size_t Kept = 4096;
+    if (us.size() < Kept)
+        us.push_back(ns / 1000);
+    else
+        us[next] = ns / 1000;
+    next = (next + 1) % Kept;
+}
+
+QCborArray SimReplica::StageSamples::percentiles() const
+{
+    // Selection rather than a sort: status is asked for often, on the gateway's thread.
+    std::vector<qint64> values = us;
+    const auto at = [&](double p) -> qint64 {
+        if (values.empty())
+            return 0;
+        const auto nth = values.begin() + qsizetype(p * double(values.size() - 1) + 0.5);
+        std::nth_element(values.begin(), nth, values.end());
+        return *nth;
+    };
+    const qint64 p50 = at(0.5);
+    return QCborArray { p50, at(0.99), qint64(values.size()) };
 }
 
 QCborMap SimReplica::status() const
@@ -363,6 +409,12 @@ QCborMap SimReplica::status() const
     }
     out.insert(QStringLiteral("resyncs"), qint64(m_resyncs));
     out.insert(QStringLiteral("resyncTick"), qint64(m_resyncFloor));
+    static const char *const stageNames[StageCount]
+        = { "wait", "toRaft", "commit", "apply", "toGateway", "ack", "total", "tickInterval" };
+    QCborMap stages;
+    for (int stage = 0; stage < StageCount; ++stage)
+        stages.insert(QLatin1String(stageNames[stage]), m_stages[size_t(stage)].percentiles());
+    out.insert(QStringLiteral("latencyUs"), stages);
     return out;
 }
 
@@ -523,6 +575,7 @@ void SimReplica::onAction(net::Connection *connection, const QCborMap &message, 
                 = QCborMap { { QStringLiteral("client"), *client }, { QStringLiteral("seq"), *seq },
                       { QStringLiteral("action"), message.value(QStringLiteral("action")) } };
             pending.since = m_clock.elapsed();
+            pending.arrivedNs = RaftNode::clockNs();
             it = m_pending.emplace(key, std::move(pending)).first;
         }
         it->second.client = connection;
@@ -539,6 +592,7 @@ void SimReplica::onAction(net::Connection *connection, const QCborMap &message, 
                 = QCborMap { { QStringLiteral("client"), *client }, { QStringLiteral("seq"), *seq },
                       { QStringLiteral("action"), message.value(QStringLiteral("action")) } };
             pending.since = m_clock.elapsed();
+            pending.arrivedNs = RaftNode::clockNs();
         }
         break;
     }
@@ -735,6 +789,11 @@ void SimReplica::onTick()
 {
     const RaftStatus raft = m_node.status();
     const qint64 now = m_clock.elapsed();
+    const qint64 nowNs = RaftNode::clockNs();
+    if (m_lastTickNs != 0)
+        m_stages[StageTickInterval].add(nowNs - m_lastTickNs);
+    m_lastTickNs = nowNs;
+    armTicker();
     if (raft.role != RaftRole::Leader) {
         maintainUpstream();
         if (m_diverged) {
@@ -809,15 +868,31 @@ void SimReplica::onTick()
 
 void SimReplica::onCommitted(quint64 index, const QByteArray &batch)
 {
+    const qint64 seenNs = RaftNode::clockNs();
+    // Set when this replica proposed the entry (the leader's own ticks).
+    const CommitTiming timing = m_node.deliveryTiming();
     const std::optional<TickEntry> entry = TickEntry::decode(batch);
     const std::optional<quint64> tick = m_state->tickOfIndex(index);
     if (entry) {
+        bool acked = false;
         for (const ActionKey &key : m_builder.noteCommitted(entry->actions)) {
             const auto pending = m_pending.find(key);
             if (pending == m_pending.end())
                 continue;
             sendAck(pending->second.client, key, tick.value_or(0));
+            if (timing.proposedNs != 0 && pending->second.arrivedNs != 0) {
+                m_stages[StageWait].add(timing.proposedNs - pending->second.arrivedNs);
+                m_stages[StageTotal].add(RaftNode::clockNs() - pending->second.arrivedNs);
+                acked = true;
+            }
             m_pending.erase(pending);
+        }
+        if (acked) {
+            m_stages[StageToRaft].add(timing.submittedNs - timing.proposedNs);
+            m_stages[StageCommit].add(timing.applyStartNs - timing.submittedNs);
+            m_stages[StageApply].add(timing.appliedNs - timing.applyStartNs);
+            m_stages[StageToGateway].add(seenNs - timing.appliedNs);
+            m_stages[StageAck].add(RaftNode::clockNs() - seenNs);
         }
         checkReports(*entry);
     }

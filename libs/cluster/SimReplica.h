@@ -9,6 +9,7 @@
 #include "net/PinStore.h"
 #include "net/Server.h"
 
+#include <QCborArray>
 #include <QCborMap>
 #include <QElapsedTimer>
 #include <QList>
@@ -16,6 +17,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -94,8 +96,10 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //   {"t":"status","id":i} -> reply with role, term, commit, applied, tick, tickTimeUs, hash,
 //       leader, leaderClient, voters, voterIds, members, clients, subscribers,
 //       subscribersDropped, pending, upstream, divergences,
-//       diverged, divergedTick, firstDifference, resyncs, resyncTick, dissents (the monitoring
-//       endpoint)
+//       diverged, divergedTick, firstDifference, resyncs, resyncTick, dissents, and latencyUs:
+//       {stage: [p50, p99, samples]} over recent acknowledged actions of the leader's own ticks,
+//       stages wait, toRaft, commit, apply, toGateway, ack, total, tickInterval (see Stage)
+//       (the monitoring endpoint)
 //   {"t":"hashes","id":i,"from":a,"to":b} -> reply {"hashes":{tick:"hex"}} (at most 1000 ticks)
 //   {"t":"objects","id":i} -> reply {"names":[...]} (object names in id order; tests, tools)
 //   {"t":"objectHashes","id":i,"tick":k} -> reply {"tick":k,"objects":{id:hash},
@@ -156,6 +160,28 @@ private:
         qint64 since = 0; // ms on m_clock
         qint64 forwardedAt = -1; // -1: not (yet) sent to the leader
         quint64 ackTick = 0; // the leader acked it at this tick: ack once applied here too
+        qint64 arrivedNs = 0; // RaftNode::clockNs when it reached this gateway
+    };
+    // Where the time of an acknowledged action went on this replica, stage by stage (status
+    // "latencyUs"; monitoring only).
+    enum Stage
+    {
+        StageWait, // arrived at the gateway -> proposed in a tick entry (the tick wait)
+        StageToRaft, // proposed -> raft_apply on the raft thread
+        StageCommit, // raft_apply -> committed and handed to the state machine
+        StageApply, // the tick applied (scripts run)
+        StageToGateway, // applied -> seen on the gateway's thread
+        StageAck, // seen -> acks written
+        StageTotal, // arrived -> ack written
+        StageTickInterval, // between two ticks of the ticker (timer lateness)
+        StageCount
+    };
+    struct StageSamples
+    {
+        std::vector<qint64> us; // ring buffer of the recent samples, microseconds
+        size_t next = 0;
+        void add(qint64 ns);
+        QCborArray percentiles() const; // [p50, p99, samples]
     };
     struct Subscriber
     {
@@ -179,6 +205,7 @@ private:
     void onSnapshotRequest(net::Connection *connection, const QCborMap &message);
     void onScriptRequest(net::Connection *connection, const QCborMap &message);
     void onTick();
+    void armTicker();
     void onCommitted(quint64 index, const QByteArray &batch);
     void onRoleChanged(RaftRole role);
     void dropClients(const QString &reason);
@@ -217,6 +244,12 @@ private:
     QElapsedTimer m_clock;
     int m_inFlight = 0;
     qint64 m_commitLatencyUs = 0;
+    // The ticker fires at deadlines origin + n * period (RaftNode::clockNs), so the rate is
+    // tickRateHz exactly rather than 1000 / (1000 / tickRateHz) whole milliseconds.
+    qint64 m_tickOriginNs = 0;
+    qint64 m_ticksSinceOrigin = 0;
+    qint64 m_lastTickNs = 0;
+    std::array<StageSamples, StageCount> m_stages;
     std::map<ActionKey, Pending> m_pending; // acks owed, on the leader and on followers
     std::vector<HashReport> m_reports; // leader: for the next entry; follower: to forward
     std::vector<MemberChange> m_memberChanges; // leader: for the next entry

@@ -13,6 +13,7 @@
 
 #include <QCborArray>
 #include <QCborMap>
+#include <QCborValue>
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QSignalSpy>
@@ -142,6 +143,8 @@ public:
     quint64 duplicateAcks() const { return m_duplicateAcks; }
     quint64 notLeaders() const { return m_notLeaders; }
     quint64 reconnects() const { return m_reconnects; }
+    const QString &currentAddress() const { return m_current; }
+    const std::set<quint64> &unackedSeqs() const { return m_unacked; }
     // Milliseconds from the first send to the ack, sorted.
     std::vector<qint64> latencies() const
     {
@@ -360,6 +363,18 @@ public:
     {
         const auto reply = status(node);
         return reply ? reply->value(QLatin1String(key)).toInteger() : -1;
+    }
+
+    // Every replica's status on stderr, to see where a failed wait got stuck.
+    void dumpStatus(const char *why)
+    {
+        qWarning("%s; replica statuses:", why);
+        for (const SimNode &node : nodes) {
+            const auto reply = status(node);
+            qWarning("  replica %llu (%s, client %s): %s", node.id,
+                node.running() ? "running" : "not running", qPrintable(node.client),
+                reply ? qPrintable(QCborValue(*reply).toDiagnosticNotation()) : "no status");
+        }
     }
 };
 

@@ -71,7 +71,16 @@ private slots:
         QVERIFY(int(failoverMs.size()) >= Kills / 2);
 
         client.setSending(false);
-        QTRY_COMPARE_WITH_TIMEOUT(client.unacked(), size_t(0), 20000);
+        if (!QTest::qWaitFor([&] { return client.unacked() == 0; }, 20000)) {
+            QStringList seqs;
+            for (quint64 seq : client.unackedSeqs())
+                seqs << QString::number(seq);
+            qWarning("client on %s, %llu reconnects, unacknowledged: %s",
+                qPrintable(client.currentAddress()), client.reconnects(),
+                qPrintable(seqs.join(QLatin1Char(' '))));
+            m_cluster.dumpStatus("actions left unacknowledged");
+        }
+        QCOMPARE(client.unacked(), size_t(0));
         const auto &acked = client.acked();
         QVERIFY(acked.size() >= 30 + failoverMs.size() * 10);
 

@@ -8,6 +8,7 @@
 #include "cluster/RaftNode.h"
 #include "cluster/SimStateMachine.h"
 
+#include <QCborArray>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -349,6 +350,20 @@ LatencyRun pacedRun(int replicas, double rate, double seconds)
     const qint64 to = client.nowNs();
     client.setSending(false);
     run.ok = waitUntil([&] { return client.unacked() == 0; }, 15000);
+    // The leader's own breakdown of where an action's time went (its recent samples), to stderr:
+    // arrived -> proposed in a tick entry (wait) -> raft_apply (toRaft) -> committed and handed
+    // to the state machine (commit) -> applied (apply) -> seen on the gateway's thread
+    // (toGateway) -> acks written (ack); total is arrived -> ack on the leader.
+    if (const auto status = cluster.status(leader, 2000)) {
+        const QCborMap stages = status->value(QStringLiteral("latencyUs")).toMap();
+        std::fprintf(stderr, "  leader stages, p50 / p99 us (samples):");
+        for (auto it = stages.constBegin(); it != stages.constEnd(); ++it) {
+            const QCborArray v = it.value().toArray();
+            std::fprintf(stderr, " %s %lld / %lld (%lld);", qPrintable(it.key().toString()),
+                v.at(0).toInteger(), v.at(1).toInteger(), v.at(2).toInteger());
+        }
+        std::fprintf(stderr, "\n");
+    }
     run.latenciesNs = client.latenciesNs(from, to);
     std::fprintf(stderr,
         "%d replica(s) at 45 ticks/s, %.0f actions/s for %.0f s: %zu acked, reconnects %llu, "
