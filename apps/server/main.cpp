@@ -173,7 +173,8 @@ int main(int argc, char *argv[])
         QStringLiteral(
             "sim: shared secret of the cluster's replicas, required on replica-to-replica "
             "and admin requests (default: none; those are then accepted only from "
-            "loopback and members' hosts). Prefer the config file to keep it out of ps."),
+            "loopback and members' hosts). Prefer the config file to keep it out of ps. "
+            "physics: required on the main sim's steps and the neighbours' hello."),
         QStringLiteral("secret"));
     const QCommandLineOption physicsNeighbours(QStringLiteral("physics-neighbours"),
         QStringLiteral("physics: the physics sims of adjacent regions as host:port, "
@@ -260,6 +261,8 @@ int main(int argc, char *argv[])
         pc.port = config.port;
         pc.name = config.name;
         pc.sourceOffer = config.sourceOffer;
+        // The same secret for the main sim's steps and the neighbours' hello.
+        pc.token = options.value(clusterToken);
         QString error;
         // --region is the RayNet option (a region is the same cell of the world grid to both).
         const QList<QCommandLineOption> raynetList = raynetOptions.options();

@@ -95,7 +95,10 @@ bool PhysicsLink::advance(std::uint64_t tick)
     StepRequest request;
     request.tick = tick;
     request.changes = m_queued;
-    const quint64 id = m_connection->request(net::makeMessage(msg::step, encode(request)));
+    QCborMap fields = encode(request);
+    if (!m_token.isEmpty())
+        fields.insert(QStringLiteral("token"), m_token);
+    const quint64 id = m_connection->request(net::makeMessage(msg::step, fields));
     if (id == 0)
         return false;
     m_queued.clear();

@@ -40,6 +40,9 @@ public:
     PhysicsLink(QString host, quint16 port, net::PinStore &pins, QObject *parent = nullptr);
     ~PhysicsLink() override;
 
+    // The physics sim's shared secret (PhysicsSimConfig::token), sent with every advance.
+    void setToken(const QString &token) { m_token = token; }
+
     // Connects (asynchronously): ready() or failed() follows.
     void open();
     void close();
@@ -82,6 +85,7 @@ private:
 
     QString m_host;
     quint16 m_port;
+    QString m_token;
     net::PinStore &m_pins;
     std::unique_ptr<net::Connection> m_connection;
     std::vector<BodyChange> m_queued;

@@ -25,6 +25,18 @@ namespace {
 
 const QString kRegion = QStringLiteral("region");
 const QString kSize = QStringLiteral("size");
+const QString kToken = QStringLiteral("token");
+
+// Constant-time comparison, so the time of a refusal says nothing about the secret.
+bool sameSecret(const QString &a, const QString &b)
+{
+    const QByteArray x = a.toUtf8();
+    const QByteArray y = b.toUtf8();
+    unsigned char diff = x.size() == y.size() ? 0 : 1;
+    for (qsizetype i = 0; i < x.size(); ++i)
+        diff |= static_cast<unsigned char>(x[i] ^ (i < y.size() ? y[i] : 0));
+    return diff == 0;
+}
 
 net::ConnectionLimits physicsLimits()
 {
@@ -209,6 +221,8 @@ void PhysicsSimHost::connectOut(OutLink &link)
         QCborMap hello;
         hello.insert(kRegion, encode(d->config.region));
         hello.insert(kSize, qint64(d->config.physics.regionSize.raw()));
+        if (!d->config.token.isEmpty())
+            hello.insert(kToken, d->config.token);
         c->request(net::makeMessage(msg::hello, hello));
     });
     connect(c, &net::Connection::fingerprintChanged, this,
@@ -299,6 +313,20 @@ void PhysicsSimHost::handleMessage(net::Connection &c, const QCborMap &message)
     if (!d->region)
         return;
     const QString type = net::messageType(message);
+    const bool isReply = message.contains(net::key::ok) || message.contains(net::key::error);
+    if (!d->config.token.isEmpty()
+        && (type == msg::step || type == msg::hello || type == msg::bodies)
+        && !(isReply && !net::isOk(message))
+        && !sameSecret(message.value(kToken).toString(), d->config.token)) {
+        if (isReply) {
+            qCWarning(lcPhysics).noquote()
+                << "neighbour at" << c.peerAddress() << "answered without the right token";
+            c.close(QStringLiteral("wrong or missing token"));
+        } else {
+            c.replyError(message, QStringLiteral("%1: wrong or missing token").arg(type));
+        }
+        return;
+    }
     if (type == msg::step) {
         const auto request = decodeStepRequest(message);
         if (!request) {
@@ -337,7 +365,6 @@ void PhysicsSimHost::handleMessage(net::Connection &c, const QCborMap &message)
         return;
     }
     if (type == msg::hello) {
-        const bool isReply = message.contains(net::key::ok) || message.contains(net::key::error);
         if (isReply && !net::isOk(message)) {
             qCWarning(lcPhysics).noquote()
                 << "neighbour refused our hello:" << net::errorText(message);
@@ -366,6 +393,8 @@ void PhysicsSimHost::handleMessage(net::Connection &c, const QCborMap &message)
             QCborMap fields;
             fields.insert(kRegion, encode(d->config.region));
             fields.insert(kSize, qint64(d->config.physics.regionSize.raw()));
+            if (!d->config.token.isEmpty())
+                fields.insert(kToken, d->config.token);
             c.reply(message, fields);
         }
         addLink(c, *region);
@@ -402,7 +431,7 @@ void PhysicsSimHost::handleMessage(net::Connection &c, const QCborMap &message)
         c.reply(message, fields);
         return;
     }
-    if (message.contains(net::key::ok) || message.contains(net::key::error))
+    if (isReply)
         return; // a reply to something we did not ask (e.g. an error for a border batch)
     c.replyError(message, QStringLiteral("unknown message type \"%1\"").arg(type));
 }

@@ -41,6 +41,11 @@ struct PhysicsSimConfig
     PhysicsConfig physics;
     QStringList neighbours; // host:port of adjacent regions' physics sims
     int reconnectMs = 500;
+    // Shared secret of the main sim and the neighbours. When set, "physics.step",
+    // "physics.hello" (both ways) and "physics.bodies" must carry it as "token"; without it
+    // anyone who reaches the port could move bodies or inject hand-offs (then keep the port on
+    // loopback or a private network).
+    QString token;
 };
 
 class PhysicsSimHost : public QObject

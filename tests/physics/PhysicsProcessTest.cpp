@@ -291,6 +291,57 @@ private Q_SLOTS:
         QVERIFY(server.terminate());
     }
 
+    void tokenIsRequired()
+    {
+        PhysicsProcess server(m_dir.filePath(QStringLiteral("secret")));
+        QVERIFY2(server.start(QStringLiteral("0,0"),
+                     { QStringLiteral("--cluster-token"), QStringLiteral("s3cret") }),
+            qPrintable(server.stderrLog()));
+        net::PinStore pins(m_dir.filePath(QStringLiteral("pins-secret")));
+        auto stranger = openLink(server.port(), pins);
+        QVERIFY(stranger);
+        QSignalSpy refused(stranger.get(), &PhysicsLink::stepFailed);
+        stranger->addBody(ball(1), at(10, 10, 3));
+        QVERIFY(stranger->advance(1));
+        QVERIFY(refused.wait(Wait));
+        QVERIFY(refused.at(0).at(1).toString().contains(QStringLiteral("token")));
+        stranger->setToken(QStringLiteral("guess"));
+        QVERIFY(stranger->advance(1));
+        QVERIFY(refused.wait(Wait));
+
+        // A neighbour without the secret is not linked.
+        PhysicsProcess intruder(m_dir.filePath(QStringLiteral("intruder")));
+        QVERIFY(intruder.start(QStringLiteral("1,0"),
+            { QStringLiteral("--physics-neighbours"),
+                QStringLiteral("127.0.0.1:%1").arg(server.port()) }));
+        PhysicsClient client(server.port(), pins);
+        QVERIFY(client.waitReady());
+        QCborMap withToken;
+        withToken.insert(QStringLiteral("token"), QStringLiteral("s3cret"));
+
+        auto member = openLink(server.port(), pins);
+        QVERIFY(member);
+        member->setToken(QStringLiteral("s3cret"));
+        member->addBody(ball(1), at(10, 10, 3));
+        QVERIFY(advanced(*member, 1));
+        QVERIFY(member->takeRefused().empty());
+        const auto bodies = client.request(msg::bodies, withToken);
+        QVERIFY(bodies && net::isOk(*bodies));
+        QCOMPARE(bodies->value(QStringLiteral("owned")).toArray().size(), 1);
+        // The intruder was told why (its log says so), and is not linked.
+        const auto intruderLog = [&] {
+            QFile log(intruder.stderrLog());
+            return log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()) : QString();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(
+            intruderLog().contains(QStringLiteral("wrong or missing token")), Wait);
+        const auto after = client.request(msg::bodies, withToken);
+        QVERIFY(after && after->value(QStringLiteral("links")).toArray().isEmpty());
+        const auto anonymous = client.request(msg::bodies);
+        QVERIFY(anonymous && !net::isOk(*anonymous));
+        QVERIFY(server.terminate());
+    }
+
     void configFile()
     {
         // Keys are the long options; the region's comma is left unquoted on purpose.
