@@ -190,6 +190,7 @@ void PhysicsRegion::reportTransforms(StepReply &reply)
         if (entry.reported && position == entry.lastPosition && rotation == entry.lastRotation)
             continue;
         entry.reported = true;
+        entry.active = true; // it moved (or is new): borderWork() looks at it
         entry.lastPosition = position;
         entry.lastRotation = rotation;
         reply.events.push_back(TransformEvent { id, position, rotation });

@@ -106,7 +106,7 @@ private:
         std::uint8_t ghostedTo = 0; // bit per direction (owned bodies)
         std::uint64_t ghostSentAt = 0;
         bool reported = false;
-        bool active = true; // as of the last reportTransforms()
+        bool active = true; // active or moved at the last reportTransforms()
         FVec3 lastPosition;
         FQuat lastRotation;
     };

@@ -258,6 +258,17 @@ private Q_SLOTS:
         }
         QVERIFY(vanished);
         QVERIFY(r.zReplies.back().events.empty());
+
+        // A static body (mass 0) near the border never moves, yet is mirrored at once and kept.
+        BodyDesc wall = ball(4);
+        wall.mass = Fixed::zero();
+        QVERIFY(r.step({ AddBody { wall, at(f(62), f(10), f(10), f(0)) } }));
+        QVERIFY(r.z->body(4));
+        QCOMPARE(r.z->body(4)->role, PhysicsRegion::Role::Ghost);
+        for (int i = 0; i < 2 * r.m_config.ghostTimeoutTicks; ++i)
+            QVERIFY(r.step());
+        QVERIFY(r.z->body(4)); // refreshed before it could time out
+        QCOMPARE(r.z->body(4)->state.position.x, f(-2));
         QVERIFY(!hasTransformFor(r.zReplies, 3));
         QVERIFY(eventsOf<CollisionEvent>(r.zReplies).empty());
     }
