@@ -149,7 +149,12 @@ struct ChatService::Private
                     return;
                 }
                 qCInfo(lcChat) << "registered" << result.account.name;
-                done(success(result.account));
+                // Registering logs the new player in: it counts as a login for the temp-admin
+                // rule (players seen within Y days), like a token login does.
+                store::Account account = result.account;
+                account.lastLogin = account.joined;
+                accounts.recordLogin(account.id, account.lastLogin);
+                done(success(account));
             });
     }
 

@@ -154,8 +154,8 @@ void TestManagerApp::windowShowsTheCluster()
     QVERIFY(saveShot(
         window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("manager-failover.png")));
 
-    // Accounts: a player registers from a chat client; the admin page lists them and makes
-    // them admin with a click (the grant lands in the chat server's database).
+    // Accounts: a player registers from a chat client; the admin page lists her as temp admin
+    // and makes her admin with a click (the grant lands in the chat server's database).
     auto player = test::makeChatClient(dir.filePath(QStringLiteral("player")));
     QVERIFY(test::connectChatClient(*player, quint16(controller.chatPort()),
         QStringLiteral("alice"), true, QStringLiteral("correct horse battery")));
@@ -163,12 +163,20 @@ void TestManagerApp::windowShowsTheCluster()
     QTRY_VERIFY_WITH_TIMEOUT(findItem(window, QStringLiteral("grant-alice"))
             && findItem(window, QStringLiteral("grant-alice"))->isVisible(),
         waitMs);
+    // No admin has ever logged in, so the world's first player stands in as temp admin.
     QCOMPARE(findItem(window, QStringLiteral("rank-alice"))->property("label").toString(),
-        QStringLiteral("Player"));
+        QStringLiteral("Temp admin"));
+    QVERIFY(findItem(window, QStringLiteral("adminSummary"))
+                ->property("text")
+                .toString()
+                .contains(QStringLiteral("alice is temp admin")));
     QVERIFY(click(window, QStringLiteral("grant-alice")));
     QTRY_COMPARE(findItem(window, QStringLiteral("rank-alice"))->property("label").toString(),
         QStringLiteral("Admin"));
     QVERIFY(findItem(window, QStringLiteral("revoke-alice")));
+    // Registering logged her in: she counts as seen for the temp-admin rule.
+    QVERIFY(controller.accounts()->index(0).data(AccountsModel::LastLoginRole).toString()
+        != QLatin1String("never"));
     QVERIFY(findItem(window, QStringLiteral("adminSummary"))
                 ->property("text")
                 .toString()
