@@ -9,6 +9,17 @@
 // has to act on (a body that left for a neighbour, a body that arrived from one). Replies come
 // in the order of the advances. Nothing here touches the deterministic core: the leader decides
 // which batch the actions go into, and replicas only ever see the agreed batch.
+//
+// How the cluster leader uses it: only the raft leader holds a PhysicsLink (followers never talk
+// to the physics sim; they get its results inside agreed batches). When an object becomes
+// physical (or after a failover, for every physical object of the current state) the leader
+// queues addBody(); impulses and velocity changes that tick n's scripts asked for are queued as
+// they are committed; then, once batch n is committed, it calls advance(n). On stepped(n) it
+// takes takeActions() and proposes them as inputs of the next batch it builds (n+1 or later,
+// never an earlier one), each with a fresh input id like any client action. takeHandedOff() /
+// takeArrived() name objects to send to or accept from the neighbouring region's sim. On
+// disconnected() it opens a new link and re-adds the physical objects (a restarted physics sim
+// is empty; the state it would have lost lives in the main sim's agreed world).
 
 #include "physics/PhysicsMessages.h"
 
