@@ -15,6 +15,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
+#include <array>
 
 using namespace metatopia;
 using namespace metatopia::physics;
@@ -133,6 +134,53 @@ private Q_SLOTS:
         QVERIFY(failures.at(0).at(1).toString().contains(QStringLiteral("behind")));
         QVERIFY(advanced(*link, 181));
         QVERIFY(server.terminate());
+    }
+
+    void twoProcessesSameInputSameOutput()
+    {
+        // Two separate processes of the same build, fed the same sequence, answer the same bits.
+        const auto run = [&](const QString &name) {
+            std::vector<std::array<std::int64_t, 9>> out;
+            PhysicsProcess server(m_dir.filePath(name));
+            if (!server.start(QStringLiteral("0,0")))
+                return out;
+            net::PinStore pins(m_dir.filePath(QStringLiteral("pins-") + name));
+            auto link = openLink(server.port(), pins);
+            if (!link)
+                return out;
+            for (int i = 0; i < 12; ++i) {
+                BodyDesc d = ball(BodyId(10 + i));
+                if (i % 2) {
+                    d.shape = Shape::Box;
+                    d.size = { Fixed::fromRatio(1, 2), Fixed::fromRatio(3, 4), Fixed::one() };
+                }
+                link->addBody(d, at(50 + (i % 3), 50 + (i % 2), 2 + 2 * i));
+            }
+            for (std::uint64_t tick = 1; tick <= 120; ++tick) {
+                if (tick % 30 == 0)
+                    link->applyImpulse(
+                        10 + tick % 12, { Fixed::fromInt(2), Fixed::zero(), Fixed::fromInt(3) });
+                if (!advanced(*link, tick))
+                    return decltype(out) {};
+                for (const sim::InputAction &a : link->takeActions()) {
+                    if (const auto *t = std::get_if<sim::PhysicsTransform>(&a))
+                        out.push_back(
+                            { std::int64_t(tick), std::int64_t(t->object), t->position.x.raw(),
+                                t->position.y.raw(), t->position.z.raw(), t->rotation.w.raw(),
+                                t->rotation.x.raw(), t->rotation.y.raw(), t->rotation.z.raw() });
+                    else if (const auto *c = std::get_if<sim::Collision>(&a))
+                        out.push_back({ std::int64_t(tick), std::int64_t(c->object), -1,
+                            std::int64_t(c->other), 0, 0, 0, 0, 0 });
+                }
+            }
+            server.terminate();
+            return out;
+        };
+        const auto first = run(QStringLiteral("same-a"));
+        const auto second = run(QStringLiteral("same-b"));
+        QVERIFY(first.size() > 200);
+        QCOMPARE(second.size(), first.size());
+        QVERIFY(second == first);
     }
 
     void handOffBetweenTwoProcesses()
