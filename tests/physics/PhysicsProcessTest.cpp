@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QRandomGenerator>
 #include <QSslSocket>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
@@ -183,23 +184,54 @@ private Q_SLOTS:
         QVERIFY(second == first);
     }
 
+    void handOffBetweenTwoProcesses_data()
+    {
+        QTest::addColumn<bool>("bothDial");
+        QTest::newRow("z dials y") << false;
+        // Two connections between the same regions: sends use one, any drop bounces the link.
+        QTest::newRow("both dial") << true;
+    }
+
     void handOffBetweenTwoProcesses()
     {
-        PhysicsProcess y(m_dir.filePath(QStringLiteral("y")));
-        QVERIFY2(y.start(QStringLiteral("0,0"), smallRegions), qPrintable(y.stderrLog()));
-        PhysicsProcess z(m_dir.filePath(QStringLiteral("z")));
+        QFETCH(bool, bothDial);
+        const QString tag = bothDial ? QStringLiteral("both") : QStringLiteral("one");
+        // For "both dial", Z's port is chosen first so that Y can be told about it; Y keeps
+        // dialling until Z is up.
+        quint16 zPort = 0;
+        if (bothDial) {
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            zPort = probe.serverPort();
+        }
+        PhysicsProcess y(m_dir.filePath(QStringLiteral("y-") + tag));
+        QVERIFY2(y.start(QStringLiteral("0,0"),
+                     smallRegions
+                         + (bothDial ? QStringList { QStringLiteral("--physics-neighbours"),
+                                QStringLiteral("127.0.0.1:%1").arg(zPort) }
+                                     : QStringList {})),
+            qPrintable(y.stderrLog()));
+        PhysicsProcess z(m_dir.filePath(QStringLiteral("z-") + tag));
         QVERIFY2(z.start(QStringLiteral("1,0"),
                      smallRegions
                          + QStringList { QStringLiteral("--physics-neighbours"),
-                             QStringLiteral("127.0.0.1:%1").arg(y.port()) }),
+                             QStringLiteral("127.0.0.1:%1").arg(y.port()), QStringLiteral("--port"),
+                             QString::number(zPort) }),
             qPrintable(z.stderrLog()));
-        net::PinStore pins(m_dir.filePath(QStringLiteral("pins-yz")));
+        net::PinStore pins(m_dir.filePath(QStringLiteral("pins-yz-") + tag));
         PhysicsClient yClient(y.port(), pins);
         QVERIFY(yClient.waitReady());
         // Z dials Y; both see the link.
         QTRY_VERIFY_WITH_TIMEOUT(
             yClient.links().value_or(std::vector<RegionCoord> {}).size() == 1, Wait);
         QCOMPARE(yClient.links()->front(), (RegionCoord { 1, 0 }));
+        if (bothDial) {
+            // Y dials Z as well: a second connection between the two regions.
+            PhysicsClient zProbe(z.port(), pins);
+            QVERIFY(zProbe.waitReady());
+            QTRY_VERIFY_WITH_TIMEOUT(
+                zProbe.links().value_or(std::vector<RegionCoord> {}).size() == 1, Wait);
+        }
 
         auto yLink = openLink(y.port(), pins);
         auto zLink = openLink(z.port(), pins);
