@@ -28,15 +28,21 @@ class Writer
 {
 public:
     void u8(std::uint8_t v) { m_bytes.push_back(static_cast<char>(v)); }
+    // Little-endian, one append per value (hashing a written object encodes it on the tick's
+    // hot path).
     void u32(std::uint32_t v)
     {
+        char b[4];
         for (int i = 0; i < 4; ++i)
-            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+            b[i] = static_cast<char>(v >> (8 * i));
+        m_bytes.append(b, 4);
     }
     void u64(std::uint64_t v)
     {
+        char b[8];
         for (int i = 0; i < 8; ++i)
-            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+            b[i] = static_cast<char>(v >> (8 * i));
+        m_bytes.append(b, 8);
     }
     void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
     void fixed(Fixed v) { i64(v.raw()); }

@@ -247,8 +247,7 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
             self.status.suspended = true;
             self.status.error = "not started: the region's script memory is full";
             out.error = self.status.error;
-            self.finalize();
-            m_out = nullptr;
+            publishWrite();
             return;
         }
         // The VM's random seed depends only on agreed facts, so every replica draws alike.
@@ -291,9 +290,18 @@ void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
             out.error = self.status.error;
         }
     }
-    // Hashed here, in parallel, rather than by the serial merge.
-    if (out.self)
-        out.self->finalize();
+    publishWrite();
+}
+
+void ScriptContext::publishWrite()
+{
+    // Hashed and made shareable here, in parallel, rather than by the serial merge: in a burst
+    // thousands of scripts write at once.
+    if (m_out->self) {
+        m_out->self->finalize();
+        m_out->written = std::make_shared<const Object>(std::move(*m_out->self));
+        m_out->self.reset();
+    }
     m_out = nullptr;
 }
 

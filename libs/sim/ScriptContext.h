@@ -21,7 +21,8 @@ namespace metatopia::sim {
 struct ScriptOutput
 {
     std::unique_ptr<ScriptVm> newVm; // made by a load
-    std::optional<Object> self; // own object, when written
+    std::optional<Object> self; // own object while the script writes it
+    std::shared_ptr<const Object> written; // then, finalized: the object's next version
     std::vector<Emission> emitted; // for tick n+1
     std::vector<ChatLine> chat;
     std::vector<RezRequest> rez;
@@ -38,6 +39,7 @@ struct ScriptOutput
     {
         newVm.reset();
         self.reset();
+        written.reset();
         emitted.clear();
         chat.clear();
         rez.clear();
@@ -72,6 +74,8 @@ public:
 
 private:
     Object &writable();
+    // Ends the run: the written object (if any) becomes out.written.
+    void publishWrite();
     const Object &current() const { return m_out && m_out->self ? *m_out->self : m_self; }
     void queueEvent(Emission e);
     void say(ChatRange range, std::span<const ScriptValue> args);

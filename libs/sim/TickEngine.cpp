@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <stdexcept>
 
 #include <time.h>
@@ -46,6 +47,15 @@ std::uint64_t nextTimerTick(const ScriptStatus &status, std::uint64_t base)
     if (base < status.timerStart)
         return status.timerStart + interval;
     return status.timerStart + interval * ((base - status.timerStart) / interval + 1);
+}
+
+// A hint that `object`'s script status will be read soon.
+void prefetchObject(const Object *object)
+{
+    if (object) {
+        __builtin_prefetch(&object->script);
+        __builtin_prefetch(&object->status.timerStart);
+    }
 }
 
 bool runnable(const Object &object)
@@ -239,6 +249,7 @@ const TickReport &TickEngine::step(const TickBatch &batch)
         runs.begin(), runs.end(), [](const Run &r) { return r.load || !r.events.empty(); }));
     stats.scriptMemory = m_scriptMemory;
     stats.parallelCpuNs = m_pool->lastBusiestCpuNs();
+    stats.parallelTotalCpuNs = m_pool->lastTotalCpuNs();
     stats.criticalCpuNs = threadCpuNs() - cpuStart - cpuRun + stats.parallelCpuNs;
     return m_report;
 }
@@ -452,35 +463,47 @@ void TickEngine::commitAvatars(std::map<AvatarId, std::optional<Avatar>> &change
     m_world = std::move(next);
 }
 
-void TickEngine::commitObjects(Overlay &overlay, bool finalized)
+void TickEngine::commitObjects(Overlay &overlay)
 {
-    if (overlay.empty())
-        return;
-    auto next = std::make_shared<WorldState>(*m_world);
-    std::vector<PersistentMap<Object>::Change> list;
-    list.reserve(overlay.size());
+    ObjectChanges changes;
+    changes.reserve(overlay.size());
     for (auto &[id, object] : overlay) {
-        const Object *before = m_world->objects.find(id);
-        if (!before && !object)
-            continue;
         std::shared_ptr<const Object> after;
         if (object) {
-            if (!finalized)
-                object->finalize();
-            // A write that changed nothing is not a change: keeps the hash and indices quiet.
-            if (before && before->hash == object->hash && before->script == object->script)
-                continue;
+            object->finalize();
             after = std::make_shared<const Object>(std::move(*object));
         }
+        changes.emplace_back(id, std::move(after));
+    }
+    commitObjects(changes);
+}
+
+void TickEngine::commitObjects(ObjectChanges &changes)
+{
+    if (changes.empty())
+        return;
+    auto next = std::make_shared<WorldState>(*m_world);
+    std::size_t kept = 0;
+    for (auto &change : changes) {
+        const Object *before = m_world->objects.find(change.first);
+        const Object *after = change.second.get();
+        if (!before && !after)
+            continue;
+        // A write that changed nothing is not a change: keeps the hash and indices quiet.
+        if (before && after && before->hash == after->hash && before->script == after->script)
+            continue;
         if (before)
             next->objectHashSum -= before->hash;
         if (after)
             next->objectHashSum += after->hash;
-        indexObject(before, after.get());
-        list.emplace_back(id, std::move(after));
+        indexObject(before, after);
+        if (&changes[kept] != &change)
+            changes[kept] = std::move(change);
+        ++kept;
     }
-    m_report.stats.objectsChanged += static_cast<std::uint32_t>(list.size());
-    next->objects = next->objects.withChanges(list);
+    changes.resize(kept);
+    m_report.stats.objectsChanged += static_cast<std::uint32_t>(changes.size());
+    next->objects = next->objects.withChanges(changes);
     m_world = std::move(next);
 }
 
@@ -572,7 +595,15 @@ std::size_t TickEngine::route(const TickBatch &batch, std::vector<Emission> &fre
             std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
         std::map<std::uint64_t, std::vector<ObjectId>>::iterator bucket = m_timers.end();
-        for (ObjectId id : ids) {
+        // Thousands of objects whose records are not in the cache: ask for them a few ahead so
+        // their misses overlap instead of following one another.
+        constexpr std::size_t Ahead = 8;
+        for (std::size_t k = 0; k < std::min(Ahead, ids.size()); ++k)
+            prefetchObject(m_world->objects.find(ids[k]));
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            const ObjectId id = ids[k];
+            if (k + Ahead < ids.size())
+                prefetchObject(m_world->objects.find(ids[k + Ahead]));
             const Object *object = m_world->objects.find(id);
             if (!object || !runnable(*object) || object->status.timerInterval <= 0)
                 continue;
@@ -757,22 +788,35 @@ void TickEngine::runScripts(std::span<Run> runs, const TickBatch &batch)
     const bool memoryFull = m_scriptMemory >= m_world->region.limits.maxScriptMemory;
     const ScriptLimits limits = scriptLimits();
     const WorldState &world = *m_world;
-    m_pool->parallelFor(runs.size(), [&](std::size_t index) {
-        Run &run = runs[index];
-        run.out.reset();
-        // Read-only look-ups of the world and the script table: nothing changes them now.
-        run.object = world.objects.find(run.id);
-        if (auto slot = m_scripts.find(run.id); slot != m_scripts.end()) {
-            run.slot = &slot->second;
-            run.vm = slot->second.vm.get();
+    m_pool->parallelFor(runs.size(), [&](std::size_t begin, std::size_t end) {
+        // Runs are sorted by id, so the script table is walked in order from one look-up rather
+        // than searched for each run (each search chased a dozen cold tree nodes).
+        auto slot = m_scripts.lower_bound(runs[begin].id);
+        for (std::size_t index = begin; index < end; ++index) {
+            Run &run = runs[index];
+            // Read-only look-ups of the world and the script table: nothing changes them now.
+            run.object = world.objects.find(run.id);
+            // A few steps ahead at most; a sparse tick (few scripts run) searches instead.
+            for (int step = 0; slot != m_scripts.end() && slot->first < run.id; ++step) {
+                if (step == 4) {
+                    slot = m_scripts.lower_bound(run.id);
+                    break;
+                }
+                ++slot;
+            }
+            if (slot != m_scripts.end() && slot->first == run.id) {
+                run.slot = &slot->second;
+                run.vm = slot->second.vm.get();
+            }
+            run.out.reset();
+            if (!run.hashOnly) {
+                run.load = !run.object->status.loaded || !run.vm;
+                run.refuseLoad = run.load && memoryFull;
+                orderInbox(run, batch);
+            }
+            ScriptContext context(world, m_objectsNear, *run.object, batch.tick, batch.seed);
+            context.run(run.vm, run.load, run.refuseLoad, run.events, limits, run.hashVm, run.out);
         }
-        if (!run.hashOnly) {
-            run.load = !run.object->status.loaded || !run.vm;
-            run.refuseLoad = run.load && memoryFull;
-            orderInbox(run, batch);
-        }
-        ScriptContext context(world, m_objectsNear, *run.object, batch.tick, batch.seed);
-        context.run(run.vm, run.load, run.refuseLoad, run.events, limits, run.hashVm, run.out);
     });
     m_report.stats.eventsDelivered = 0;
     for (const Run &run : runs)
@@ -784,7 +828,8 @@ void TickEngine::merge(std::span<Run> runs)
     const RegionConfig &region = m_world->region;
     const RegionLimits &limits = region.limits;
     const std::uint64_t n = m_world->tick;
-    Overlay overlay;
+    ObjectChanges writes; // in script id order
+    ObjectChanges children; // in id order, after every existing id
     std::set<ObjectId> derez;
     std::vector<Emission> pending;
     std::size_t liveObjects = m_world->objects.size();
@@ -822,8 +867,8 @@ void TickEngine::merge(std::span<Run> runs)
                 markVmDirty(run.id);
             }
         }
-        if (out.self)
-            overlay[run.id] = std::move(*out.self);
+        if (out.written)
+            writes.emplace_back(run.id, std::move(out.written));
         if (out.droppedOut > 0) {
             m_report.stats.eventsDroppedOut += out.droppedOut;
             m_report.problems.push_back(ScriptProblem {
@@ -871,18 +916,34 @@ void TickEngine::merge(std::span<Run> runs)
             e.args = { ScriptValue(static_cast<std::int64_t>(child.id)) };
             pending.push_back(std::move(e));
             child.finalize();
-            overlay[child.id] = std::move(child);
+            const ObjectId childId = child.id;
+            children.emplace_back(childId, std::make_shared<const Object>(std::move(child)));
         }
         for (ObjectId id : out.derez)
             derez.insert(id);
     }
     // Deletions after all writes: a derezzed object's own write in the same tick does not
     // bring it back.
-    for (ObjectId id : derez) {
-        if (lookup(overlay, id)) {
-            overlay[id] = std::nullopt;
-            ++m_report.stats.derezzed;
+    ObjectChanges changes = std::move(writes);
+    std::move(children.begin(), children.end(), std::back_inserter(changes));
+    if (!derez.empty()) {
+        ObjectChanges merged;
+        merged.reserve(changes.size() + derez.size());
+        auto write = changes.begin();
+        for (ObjectId id : derez) {
+            while (write != changes.end() && write->first < id)
+                merged.push_back(std::move(*write++));
+            if (write != changes.end() && write->first == id) {
+                ++write;
+                merged.emplace_back(id, nullptr);
+                ++m_report.stats.derezzed;
+            } else if (m_world->objects.find(id)) {
+                merged.emplace_back(id, nullptr);
+                ++m_report.stats.derezzed;
+            }
         }
+        std::move(write, changes.end(), std::back_inserter(merged));
+        changes = std::move(merged);
     }
     if (nextId != m_world->nextObjectId) {
         auto next = std::make_shared<WorldState>(*m_world);
@@ -890,7 +951,7 @@ void TickEngine::merge(std::span<Run> runs)
         m_world = std::move(next);
     }
     // Own writes were finalized by their workers, children above.
-    commitObjects(overlay, true);
+    commitObjects(changes);
 
     m_pending = std::move(pending);
     Writer out;

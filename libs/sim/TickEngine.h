@@ -62,6 +62,7 @@ struct TickStats
     // the wall times above it does not grow when other processes take the CPU.
     std::int64_t criticalCpuNs = 0;
     std::int64_t parallelCpuNs = 0; // of which the busiest thread in the parallel phase
+    std::int64_t parallelTotalCpuNs = 0; // all threads together in the parallel phase
 };
 
 struct TickReport
@@ -126,8 +127,12 @@ private:
 
     const Object *lookup(const Overlay &overlay, ObjectId id) const;
     void applyInputs(const TickBatch &batch, std::vector<Emission> &emissions);
-    // finalized: the overlay's objects already carry their hashes.
-    void commitObjects(Overlay &overlay, bool finalized = false);
+    using ObjectChanges = std::vector<PersistentMap<Object>::Change>;
+    // Finalizes the overlay's objects and commits them.
+    void commitObjects(Overlay &overlay);
+    // Commits new versions of objects (null: deleted), sorted by id, already finalized. Drops
+    // from `changes` those that change nothing.
+    void commitObjects(ObjectChanges &changes);
     void commitAvatars(std::map<AvatarId, std::optional<Avatar>> &changes);
     void indexObject(const Object *before, const Object *after);
     void rebuildIndices();

@@ -20,9 +20,10 @@ std::int64_t threadCpuNs()
 } // namespace
 
 WorkerPool::WorkerPool(int threads)
+    : m_shares(std::make_unique<Share[]>(std::size_t(std::max(1, threads))))
 {
     for (int i = 1; i < std::max(1, threads); ++i)
-        m_workers.emplace_back([this] { workerLoop(); });
+        m_workers.emplace_back([this, i] { workerLoop(i); });
 }
 
 WorkerPool::~WorkerPool()
@@ -36,61 +37,64 @@ WorkerPool::~WorkerPool()
         worker.join();
 }
 
-void WorkerPool::parallelFor(std::size_t count, const std::function<void(std::size_t)> &task)
+void WorkerPool::parallelFor(std::size_t count, const Task &task)
 {
     if (count == 0)
         return;
     if (m_workers.empty() || count == 1) {
         const std::int64_t start = threadCpuNs();
-        for (std::size_t i = 0; i < count; ++i)
-            task(i);
+        task(0, count);
         m_busiestCpuNs = threadCpuNs() - start;
+        m_totalCpuNs = m_busiestCpuNs;
         return;
     }
+    const auto threads = static_cast<std::size_t>(threadCount());
     {
         std::lock_guard lock(m_mutex);
         m_task = &task;
-        m_count = count;
-        m_next = 0;
-        m_finished = 0;
-        // Small chunks balance uneven scripts; not too small so the lock is not the bottleneck.
-        m_chunk = std::clamp<std::size_t>(count / (threadCount() * 16), 1, 64);
+        for (std::size_t t = 0; t < threads; ++t) {
+            m_shares[t].next.store(count * t / threads, std::memory_order_relaxed);
+            m_shares[t].end = count * (t + 1) / threads;
+        }
+        // Small enough that the last chunks even out the threads, large enough that taking one
+        // (an atomic add on a line the helpers may share) costs nothing against its work.
+        m_chunk = std::clamp<std::size_t>(count / (threads * 32), 1, 32);
+        m_open = true;
         ++m_generation;
         m_busiestCpuNs = 0;
+        m_totalCpuNs = 0;
     }
     m_wake.notify_all();
-    const std::int64_t start = threadCpuNs();
-    runChunks();
-    const std::int64_t own = threadCpuNs() - start;
+    const std::int64_t own = runShares(0);
     std::unique_lock lock(m_mutex);
+    // Every chunk is taken: a worker that has not woken yet has nothing left to do, so only
+    // those still running chunks are waited for (not a sleeping worker's scheduling delay).
+    m_open = false;
     m_busiestCpuNs = std::max(m_busiestCpuNs, own);
-    m_done.wait(lock, [this] { return m_finished == m_count && m_busyWorkers == 0; });
+    m_totalCpuNs += own;
+    m_done.wait(lock, [this] { return m_busyWorkers == 0; });
     m_task = nullptr;
 }
 
-void WorkerPool::runChunks()
+std::int64_t WorkerPool::runShares(int own)
 {
-    for (;;) {
-        std::size_t begin;
-        std::size_t end;
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_next >= m_count)
-                return;
-            begin = m_next;
-            end = std::min(m_count, begin + m_chunk);
-            m_next = end;
-        }
-        for (std::size_t i = begin; i < end; ++i)
-            (*m_task)(i);
-        {
-            std::lock_guard lock(m_mutex);
-            m_finished += end - begin;
+    const std::int64_t start = threadCpuNs();
+    const int threads = threadCount();
+    const auto &task = *m_task;
+    // Its own share first, then the others' in turn.
+    for (int k = 0; k < threads; ++k) {
+        Share &share = m_shares[std::size_t((own + k) % threads)];
+        for (;;) {
+            const std::size_t begin = share.next.fetch_add(m_chunk, std::memory_order_relaxed);
+            if (begin >= share.end)
+                break;
+            task(begin, std::min(share.end, begin + m_chunk));
         }
     }
+    return threadCpuNs() - start;
 }
 
-void WorkerPool::workerLoop()
+void WorkerPool::workerLoop(int index)
 {
     std::uint64_t seen = 0;
     for (;;) {
@@ -100,17 +104,20 @@ void WorkerPool::workerLoop()
             if (m_stopping)
                 return;
             seen = m_generation;
+            if (!m_open)
+                continue; // woke after the work was all taken
             ++m_busyWorkers;
         }
-        const std::int64_t start = threadCpuNs();
-        runChunks();
-        const std::int64_t used = threadCpuNs() - start;
+        const std::int64_t used = runShares(index);
+        bool last;
         {
             std::lock_guard lock(m_mutex);
             m_busiestCpuNs = std::max(m_busiestCpuNs, used);
-            --m_busyWorkers;
+            m_totalCpuNs += used;
+            last = --m_busyWorkers == 0;
         }
-        m_done.notify_all();
+        if (last)
+            m_done.notify_all();
     }
 }
 

@@ -171,7 +171,9 @@ void Object::finalize()
 {
     // The script's text is represented by its precomputed hash, so moving a scripted object does
     // not rehash its source and history.
-    Writer out;
+    // One buffer per thread: workers finalize thousands of written objects in a burst.
+    thread_local Writer out;
+    out.clear();
     encodeFields(out, ScriptEncoding::SourceHash);
     hash = hashBytes(out.bytes(), 0x0b1ec7u);
 }

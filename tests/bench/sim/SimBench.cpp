@@ -6,8 +6,9 @@
 // Only BENCH lines go to stdout; details go to stderr.
 //
 //   bench_sim                          the full benchmark
-//   bench_sim profile OBJECTS TICKS [THREADS]
-//                                      one run of a smaller world, for callgrind/perf
+//   bench_sim profile OBJECTS TICKS [THREADS [WRITE_EVERY]]
+//                                      one run of a smaller world, for callgrind/perf, with
+//                                      per-tick figures; scripts write every WRITE_EVERY ticks
 
 #include <QCoreApplication>
 
@@ -20,6 +21,9 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <sys/resource.h>
+#include <thread>
+#include <time.h>
 #include <tuple>
 #include <unistd.h>
 #include <vector>
@@ -32,16 +36,24 @@ namespace {
 int Objects = 10000;
 int WarmupTicks = 20;
 int MeasuredTicks = 150;
+bool ProfileMode = false;
 
-const char *ActiveScript = R"(
+// Every script writes its object once a second (every 45 ticks, all in the same tick): the burst
+// of writes, merges and rehashing that makes the tail.
+std::string activeScript(int writeEvery)
+{
+    return R"(
 n = 0
 acc = 0
 set_timer(0.01)
 function on_timer()
   n = n + 1
   acc = (acc * 31 + n) % 1000003
-  if n % 45 == 0 then set_text("n=" .. n) end
+  if n % )"
+        + std::to_string(writeEvery) + R"( == 0 then set_text("n=" .. n) end
 end)";
+}
+int WriteEvery = 45;
 
 const char *IdleScript = R"(
 n = 0
@@ -80,7 +92,7 @@ TickBatch worldBatch(int active)
         c.scale = FVec3 { Fixed::one(), Fixed::one(), Fixed::one() };
         // Spread the active ones evenly through the id range.
         const bool isActive = active >= Objects || (i % (Objects / active)) == 0;
-        c.script = isActive ? ActiveScript : IdleScript;
+        c.script = isActive ? activeScript(WriteEvery) : IdleScript;
         batch.inputs.push_back(Input { std::uint64_t(i + 1), std::move(c) });
     }
     return batch;
@@ -92,8 +104,107 @@ struct Timing
     double p99 = 0;
     double cpuP50 = 0; // CPU time on the critical path (TickStats::criticalCpuNs)
     double cpuP99 = 0;
+    double parallelTotalP50 = 0; // CPU time of all threads in the parallel phase
     std::uint32_t scriptsRun = 0;
 };
+
+std::int64_t threadCpuNs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// A register-only loop: no memory traffic, so two threads can only be slowed by the machine
+// (shared physical cores, hypervisor), never by the code.
+[[gnu::noinline]] std::uint64_t aluLoop(std::uint64_t rounds, std::uint64_t seed)
+{
+    std::uint64_t x = seed | 1;
+    std::uint64_t y = seed;
+    for (std::uint64_t i = 0; i < rounds; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        y += x >> 17;
+        asm volatile("" : "+r"(x), "+r"(y));
+    }
+    return x ^ y;
+}
+
+// Pointer chasing through a ring much larger than the caches: every step waits for memory, like
+// a script whose VM state is no longer cached.
+[[gnu::noinline]] std::uint32_t chaseLoop(
+    const std::vector<std::uint32_t> &ring, std::uint64_t steps, std::uint32_t start)
+{
+    std::uint32_t at = start;
+    for (std::uint64_t i = 0; i < steps; ++i)
+        at = ring[at];
+    return at;
+}
+
+// What two threads give over one on this machine, by wall time and by CPU time (medians of
+// `reps`), for the same work `work(seed)` on each: the ceiling against which
+// sim.speedup_2threads is read.
+template<typename Work> std::pair<double, double> parallelCeiling(int reps, const Work &work)
+{
+    std::vector<double> wall;
+    std::vector<double> cpu;
+    for (int rep = 0; rep < reps; ++rep) {
+        auto start = std::chrono::steady_clock::now();
+        std::int64_t cpuStart = threadCpuNs();
+        volatile std::uint64_t sink = work(1);
+        const double aloneCpu = double(threadCpuNs() - cpuStart);
+        const double aloneWall
+            = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+        std::int64_t otherCpu = 0;
+        start = std::chrono::steady_clock::now();
+        std::thread other([&] {
+            const std::int64_t begin = threadCpuNs();
+            volatile std::uint64_t otherSink = work(2);
+            (void)otherSink;
+            otherCpu = threadCpuNs() - begin;
+        });
+        cpuStart = threadCpuNs();
+        sink = work(3);
+        const std::int64_t ownCpu = threadCpuNs() - cpuStart;
+        other.join();
+        (void)sink;
+        const double bothWall
+            = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        wall.push_back(2 * aloneWall / bothWall);
+        cpu.push_back(2 * aloneCpu / double(std::max(ownCpu, otherCpu)));
+    }
+    std::sort(wall.begin(), wall.end());
+    std::sort(cpu.begin(), cpu.end());
+    return { wall[wall.size() / 2], cpu[cpu.size() / 2] };
+}
+
+struct Ceilings
+{
+    std::pair<double, double> alu;
+    std::pair<double, double> memory;
+};
+
+Ceilings machineParallelCeilings()
+{
+    Ceilings c;
+    c.alu = parallelCeiling(7, [](std::uint64_t seed) { return aluLoop(40'000'000, seed); });
+    // One random cycle through 64 MiB (a fixed permutation: same work every run).
+    std::vector<std::uint32_t> ring(std::size_t(16) << 20);
+    std::vector<std::uint32_t> order(ring.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = std::uint32_t(i);
+    std::uint64_t state = 0x9e3779b97f4a7c15ull;
+    for (std::size_t i = order.size() - 1; i > 0; --i) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        std::swap(order[i], order[(state >> 33) % (i + 1)]);
+    }
+    for (std::size_t i = 0; i < order.size(); ++i)
+        ring[order[i]] = order[(i + 1) % order.size()];
+    c.memory = parallelCeiling(3, [&](std::uint64_t seed) {
+        return std::uint64_t(chaseLoop(ring, 1'000'000, std::uint32_t(seed * 977)));
+    });
+    return c;
+}
 
 // p50 and p99 of a sample (sorted in place).
 std::pair<double, double> percentiles(std::vector<double> &v)
@@ -115,14 +226,20 @@ Timing measure(int threads, int active)
     config.threads = threads;
     TickEngine engine(config);
     engine.step(worldBatch(active));
+    if (ProfileMode)
+        std::fprintf(stderr, "world made\n"); // (a profiler may attach now)
     std::vector<double> ms;
     std::vector<double> cpuMs;
     std::vector<double> serialMs;
+    std::vector<double> parallelMs;
+    std::vector<double> parallelTotalMs;
     std::uint32_t run = 0;
     for (int t = 0; t < WarmupTicks + MeasuredTicks; ++t) {
         TickBatch batch;
         batch.tick = engine.tick() + 1;
         batch.seed = batch.tick * 7919;
+        rusage usageBefore {};
+        getrusage(RUSAGE_SELF, &usageBefore);
         const auto start = std::chrono::steady_clock::now();
         const auto &report = t >= WarmupTicks ? measuredStep(engine, batch) : engine.step(batch);
         const auto end = std::chrono::steady_clock::now();
@@ -131,7 +248,21 @@ Timing measure(int threads, int active)
             cpuMs.push_back(double(report.stats.criticalCpuNs) / 1e6);
             serialMs.push_back(
                 double(report.stats.criticalCpuNs - report.stats.parallelCpuNs) / 1e6);
+            parallelMs.push_back(double(report.stats.parallelCpuNs) / 1e6);
+            parallelTotalMs.push_back(double(report.stats.parallelTotalCpuNs) / 1e6);
             run = report.stats.scriptsRun;
+            rusage usageAfter {};
+            getrusage(RUSAGE_SELF, &usageAfter);
+            if (ProfileMode)
+                std::fprintf(stderr,
+                    "tick %llu: wall %.2f ms, critical CPU %.2f (serial %.2f: apply %.2f route "
+                    "%.2f merge %.2f), parallel busiest %.2f all %.2f; %u objects changed, %ld "
+                    "page faults\n",
+                    static_cast<unsigned long long>(report.stats.tick), ms.back(), cpuMs.back(),
+                    serialMs.back(), double(report.stats.applyNs) / 1e6,
+                    double(report.stats.routeNs) / 1e6, double(report.stats.mergeNs) / 1e6,
+                    parallelMs.back(), parallelTotalMs.back(), report.stats.objectsChanged,
+                    usageAfter.ru_minflt - usageBefore.ru_minflt);
         }
     }
     Timing timing;
@@ -139,10 +270,19 @@ Timing measure(int threads, int active)
     std::tie(timing.cpuP50, timing.cpuP99) = percentiles(cpuMs);
     timing.scriptsRun = run;
     const double serialP50 = percentiles(serialMs).first;
+    const double parallelP50 = percentiles(parallelMs).first;
+    timing.parallelTotalP50 = percentiles(parallelTotalMs).first;
     std::fprintf(stderr,
         "threads=%d active=%d: wall p50 %.2f ms, p99 %.2f ms; critical-path CPU p50 %.2f ms "
-        "(serial part %.2f ms), p99 %.2f ms; scripts run/tick %u\n",
-        threads, active, timing.p50, timing.p99, timing.cpuP50, serialP50, timing.cpuP99, run);
+        "(serial part %.2f ms), p99 %.2f ms; parallel phase CPU p50: busiest thread %.2f ms, "
+        "all threads %.2f ms; scripts run/tick %u\n",
+        threads, active, timing.p50, timing.p99, timing.cpuP50, serialP50, timing.cpuP99,
+        parallelP50, timing.parallelTotalP50, run);
+    if (ProfileMode) {
+        // Skips tearing the world down, which would otherwise weigh in a profile of a short run.
+        std::fflush(stderr);
+        std::_Exit(0);
+    }
     return timing;
 }
 
@@ -155,10 +295,18 @@ int main(int argc, char **argv)
         Objects = std::max(1, std::atoi(argv[2]));
         WarmupTicks = 2;
         MeasuredTicks = std::max(1, std::atoi(argv[3]));
+        ProfileMode = true;
+        if (argc >= 6)
+            WriteEvery = std::max(1, std::atoi(argv[5]));
         measure(argc >= 5 ? std::max(1, std::atoi(argv[4])) : 1, Objects);
         return 0;
     }
 
+    const Ceilings ceilings = machineParallelCeilings();
+    std::fprintf(stderr,
+        "machine: 2 threads run %.2fx one of ALU work (wall; %.2fx by CPU time), %.2fx of "
+        "memory-bound work (%.2fx)\n",
+        ceilings.alu.first, ceilings.alu.second, ceilings.memory.first, ceilings.memory.second);
     const Timing one = measure(1, Objects);
     const Timing two = measure(2, Objects);
     const Timing sparse = measure(2, Objects / 100);
@@ -198,6 +346,17 @@ int main(int argc, char **argv)
     std::printf("BENCH sim.active_1pct_over_100pct_cpu value=%.2f unit=ms baseline=%.2f "
                 "ratio=%.3f target=ratio<=0.05\n",
         sparse.cpuP50, two.cpuP50, sparse.cpuP50 / two.cpuP50);
+    // Work per tick that costs more CPU on two threads than on one (contention), whatever the
+    // balance: 1.00 is none.
+    std::printf("BENCH sim.parallel_cpu_2threads_over_1 value=%.2f unit=x baseline=%.2f\n",
+        two.parallelTotalP50 / one.parallelTotalP50, one.parallelTotalP50);
+    // What the machine's two cores give at best, to read the speedups against.
+    std::printf("BENCH sim.machine_parallel_ceiling value=%.2f unit=x\n", ceilings.alu.first);
+    std::printf("BENCH sim.machine_parallel_ceiling_cpu value=%.2f unit=x\n", ceilings.alu.second);
+    std::printf(
+        "BENCH sim.machine_parallel_ceiling_memory value=%.2f unit=x\n", ceilings.memory.first);
+    std::printf("BENCH sim.machine_parallel_ceiling_memory_cpu value=%.2f unit=x\n",
+        ceilings.memory.second);
     std::fprintf(stderr, "load average: %s", loadAverage().c_str());
     return 0;
 }
