@@ -146,6 +146,19 @@ std::int64_t threadCpuNs()
     return at;
 }
 
+// Streaming reads through a buffer much larger than the caches: bounded by memory bandwidth, like
+// a tick that walks every script's VM state once.
+[[gnu::noinline]] std::uint64_t streamLoop(const std::vector<std::uint64_t> &buffer, int passes)
+{
+    std::uint64_t sum = 0;
+    for (int pass = 0; pass < passes; ++pass) {
+        for (std::size_t i = 0; i < buffer.size(); i += 8) // one read per 64-byte line
+            sum += buffer[i];
+        asm volatile("" : "+r"(sum));
+    }
+    return sum;
+}
+
 // What two threads give over one on this machine, by wall time and by CPU time (medians of
 // `reps`), for the same work `work(seed)` on each: the ceiling against which
 // sim.speedup_2threads is read.
@@ -188,6 +201,7 @@ struct Ceilings
 {
     std::pair<double, double> alu;
     std::pair<double, double> memory;
+    std::pair<double, double> bandwidth;
 };
 
 Ceilings machineParallelCeilings()
@@ -209,6 +223,11 @@ Ceilings machineParallelCeilings()
     c.memory = parallelCeiling(3, [&](std::uint64_t seed) {
         return std::uint64_t(chaseLoop(ring, 1'000'000, std::uint32_t(seed * 977)));
     });
+    // Each thread streams its own 128 MiB.
+    std::vector<std::uint64_t> first(std::size_t(16) << 20, 1);
+    std::vector<std::uint64_t> second(std::size_t(16) << 20, 2);
+    c.bandwidth = parallelCeiling(
+        3, [&](std::uint64_t seed) { return streamLoop(seed == 2 ? second : first, 4); });
     return c;
 }
 
@@ -312,8 +331,9 @@ int main(int argc, char **argv)
     const Ceilings ceilings = machineParallelCeilings();
     std::fprintf(stderr,
         "machine: 2 threads run %.2fx one of ALU work (wall; %.2fx by CPU time), %.2fx of "
-        "memory-bound work (%.2fx)\n",
-        ceilings.alu.first, ceilings.alu.second, ceilings.memory.first, ceilings.memory.second);
+        "latency-bound memory work (%.2fx), %.2fx of bandwidth-bound streaming (%.2fx)\n",
+        ceilings.alu.first, ceilings.alu.second, ceilings.memory.first, ceilings.memory.second,
+        ceilings.bandwidth.first, ceilings.bandwidth.second);
     const Timing one = measure(1, Objects);
     const Timing two = measure(2, Objects);
     const Timing sparse = measure(2, Objects / 100);
@@ -370,6 +390,10 @@ int main(int argc, char **argv)
         "BENCH sim.machine_parallel_ceiling_memory value=%.2f unit=x\n", ceilings.memory.first);
     std::printf("BENCH sim.machine_parallel_ceiling_memory_cpu value=%.2f unit=x\n",
         ceilings.memory.second);
+    std::printf("BENCH sim.machine_parallel_ceiling_bandwidth value=%.2f unit=x\n",
+        ceilings.bandwidth.first);
+    std::printf("BENCH sim.machine_parallel_ceiling_bandwidth_cpu value=%.2f unit=x\n",
+        ceilings.bandwidth.second);
     std::fprintf(stderr, "load average: %s", loadAverage().c_str());
     return 0;
 }
