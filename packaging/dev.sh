@@ -25,7 +25,7 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$top} CCACHE_NOHASHDIR=${CCACHE_NOHASHDI
 case "$mode" in
 run)
     cmake --preset release >/dev/null
-    cmake --build --preset release -j "$jobs" --target metatopia-server metatopia-manager metatopia-chat \
+    cmake --build --preset release -j "$jobs" --target metatopia-server metatopia-manager metatopia-chat metatopia-client \
         metatopia-lua
     exec bash packaging/run-main.sh "$top/build/release/bin"
     ;;

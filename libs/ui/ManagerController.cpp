@@ -38,6 +38,16 @@ ManagerController::ManagerController(
         [this](const QString &reason) { setErrorText(reason); });
     connect(m_world.get(), &LocalWorld::started, this, [this] {
         m_started = true;
+        // A new world is seeded once with some of the example scripts, so it is not empty.
+        QStringList gateways;
+        for (int id = 1; id <= m_world->replicaCount(); ++id)
+            gateways << QStringLiteral("127.0.0.1:%1").arg(m_world->clientPort(id));
+        const QDir dir(m_world->worldDir());
+        m_seeder = std::make_unique<WorldSeeder>(dir.filePath(QStringLiteral("seeder-pins")),
+            gateways, m_examplesDir, dir.filePath(QStringLiteral("seeded")));
+        connect(m_seeder.get(), &WorldSeeder::failed, this,
+            [this](const QString &error) { setErrorText(tr("Seeding the world: %1").arg(error)); });
+        m_seeder->start();
         // Logins change who is temp admin; a few seconds' delay is fine for a day-based rule.
         m_accounts->refresh();
         m_accounts->setRefreshInterval(5000);
@@ -49,6 +59,7 @@ ManagerController::~ManagerController()
 {
     // The world's processes go first (their state changes must not reach the model any more),
     // then the monitor and the deployer, whose connections use the pins.
+    m_seeder.reset();
     m_world->disconnect(this);
     m_world->stop();
     m_deployer.reset();

@@ -8,6 +8,7 @@
 #include "ui/ReplicaListModel.h"
 #include "ui/ReplicaMonitor.h"
 #include "ui/ScriptDeployer.h"
+#include "ui/WorldSeeder.h"
 
 #include <QObject>
 #include <QStringList>
@@ -94,6 +95,8 @@ private:
     std::unique_ptr<net::PinStore> m_pins;
     std::unique_ptr<ReplicaMonitor> m_monitor;
     std::unique_ptr<ScriptDeployer> m_deployer;
+    // Fills a new world with the example scripts once it is up.
+    std::unique_ptr<WorldSeeder> m_seeder;
     std::unique_ptr<AccountsModel> m_accounts;
     QString m_examplesDir;
     QStringList m_exampleNames;
