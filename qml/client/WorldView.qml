@@ -26,7 +26,7 @@ Item {
     function pickAt(x, y) {
         const hit = view.pick(x, y);
         if (hit.objectHit && hit.objectHit.objectId !== undefined) {
-            root.selectedObject = hit.objectHit.objectId;
+            // selectedObject follows the owner's selection (a binding): only announce the hit.
             root.objectPicked(hit.objectHit.objectId);
             return true;
         }
