@@ -108,6 +108,9 @@ struct LocalWorldOptions
     int tickRateHz = 45;
     quint64 clusterId = 1;
     int readyTimeoutMs = 30000;
+    // A new world gets the example objects (WorldSeeder) once it is up; tests that count
+    // objects start empty.
+    bool seedExamples = true;
 };
 
 // A whole world on this machine, supervised by the manager: the chat server and the N replicas of

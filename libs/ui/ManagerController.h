@@ -91,6 +91,8 @@ signals:
     void summaryChanged();
 
 private:
+    void startAccounts();
+
     std::unique_ptr<LocalWorld> m_world;
     std::unique_ptr<net::PinStore> m_pins;
     std::unique_ptr<ReplicaMonitor> m_monitor;

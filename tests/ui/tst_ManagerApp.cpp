@@ -59,6 +59,7 @@ void TestManagerApp::windowShowsTheCluster()
     options.worldDir = dir.filePath(QStringLiteral("world"));
     options.serverBinary = LocalWorld::serverBinaryIn(QStringLiteral(METATOPIA_BIN_DIR));
     options.basePort = test::freePortBlock();
+    options.seedExamples = false; // counts the objects it deploys (ui_client_app sees the seeding)
     QVERIFY(options.basePort != 0);
     ManagerController controller(
         options, QStringLiteral(METATOPIA_SOURCE_DIR "/resources/scripts"));
