@@ -896,17 +896,6 @@ void SimReplica::onCommitted(quint64 index, const QByteArray &batch)
         }
         checkReports(*entry);
     }
-    // Actions the leader acknowledged before this replica applied them (or that a snapshot
-    // install skipped over): acknowledged here once this replica reached that tick.
-    const quint64 applied = m_state->view().tick;
-    for (auto it = m_pending.begin(); it != m_pending.end();) {
-        if (it->second.ackTick != 0 && it->second.ackTick <= applied) {
-            sendAck(it->second.client, it->first, it->second.ackTick);
-            it = m_pending.erase(it);
-        } else {
-            ++it;
-        }
-    }
     // This replica's own hash for the tick, for the majority vote.
     if (tick && !m_diverged) {
         if (const auto hash = m_state->hashAt(*tick)) {
@@ -1233,16 +1222,14 @@ void SimReplica::onUpstreamMessage(const QCborMap &message)
         return;
     Pending &pending = it->second;
     if (type == QLatin1String("ack")) {
-        // Acknowledged once this replica has applied it too, so a client that reads here right
-        // after its ack sees its action.
+        // The leader acks only what the cluster committed, so the client hears it now rather
+        // than a tick later, when this replica learns the commit from the next entry. The ack
+        // names the tick: a client that must read its own write here waits for that tick's
+        // delta (every subscriber gets it) or for "tick" in status.
         const quint64 tick
             = quint64(qMax<qint64>(0, message.value(QStringLiteral("tick")).toInteger()));
-        if (tick == 0 || tick <= m_state->view().tick) {
-            sendAck(pending.client, key, tick);
-            m_pending.erase(it);
-        } else {
-            pending.ackTick = tick;
-        }
+        sendAck(pending.client, key, tick);
+        m_pending.erase(it);
     } else if (type == QLatin1String("invalid")) {
         if (pending.client)
             pending.client->send(message);
@@ -1275,7 +1262,7 @@ void SimReplica::flushForward()
     constexpr qsizetype MaxPerMessage = 512;
     bool more = false;
     for (auto &[key, pending] : m_pending) {
-        if (pending.forwardedAt >= 0 || pending.ackTick != 0)
+        if (pending.forwardedAt >= 0)
             continue;
         if (actions.size() >= MaxPerMessage) {
             more = true;

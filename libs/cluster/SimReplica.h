@@ -159,7 +159,6 @@ private:
         QCborMap message; // {client, seq, action} as received
         qint64 since = 0; // ms on m_clock
         qint64 forwardedAt = -1; // -1: not (yet) sent to the leader
-        quint64 ackTick = 0; // the leader acked it at this tick: ack once applied here too
         qint64 arrivedNs = 0; // RaftNode::clockNs when it reached this gateway
     };
     // Where the time of an acknowledged action went on this replica, stage by stage (status

@@ -234,6 +234,20 @@ private slots:
         QVERIFY(subscriber.removedAvatars >= 1);
         QVERIFY(!subscriber.gone());
 
+        // An ack means committed; the subscriber's replica shows the action by the tick the ack
+        // names, at most a tick or so later.
+        auto allAckedSeen = [&] {
+            for (const auto &[seqNo, at] : creator.acked()) {
+                bool found = false;
+                for (const auto &[id, name] : subscriber.names)
+                    found = found || name == creator.name(seqNo);
+                if (!found)
+                    return false;
+            }
+            return true;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(allAckedSeen(), 10000);
+
         // The rebuilt world equals the replica's own at the subscriber's tick, record by record
         // (each record hash covers every field: name, position, rotation, text, colour, ...).
         // Taken together: the subscriber keeps receiving deltas while the query below runs.
@@ -257,12 +271,6 @@ private slots:
         QCOMPARE(rebuiltObjects.size(), objects.size());
         QVERIFY(rebuiltObjects == objects);
         QVERIFY(rebuiltAvatars == avatars);
-        for (const auto &[seqNo, at] : creator.acked()) {
-            bool found = false;
-            for (const auto &[id, name] : subscriber.names)
-                found = found || name == creator.name(seqNo);
-            QVERIFY(found);
-        }
         qInfo("sim cluster gateway: subscriber rebuilt %zu objects and %zu avatars at tick %lld "
               "from %lld delta messages",
             objects.size(), avatars.size(), tick, subscriber.deltas);
