@@ -34,9 +34,11 @@ Node {
         duration: figure.animation === "run" ? 520 : 900
     }
 
-    // 100 units per primitive edge: scale 0.01 makes a 1 m part.
+    // Parts are sized in metres; a primitive is 100 units along each edge.
     component Part: Model {
         id: part
+        property vector3d size: Qt.vector3d(1, 1, 1)
+        scale: size.times(0.01)
         property color colour: "white"
         property real rough: 0.7
         materials: PrincipledMaterial {
@@ -65,13 +67,13 @@ Node {
                     source: "#Cylinder"
                     colour: figure.pants
                     position: Qt.vector3d(0, -0.43 * figure.k, 0)
-                    scale: Qt.vector3d(0.15 * figure.k, 0.86 * figure.k, 0.15 * figure.k)
+                    size: Qt.vector3d(0.15 * figure.k, 0.86 * figure.k, 0.15 * figure.k)
                 }
                 Part {
                     source: "#Cube"
                     colour: "#222"
                     position: Qt.vector3d(0.05 * figure.k, -0.88 * figure.k, 0)
-                    scale: Qt.vector3d(0.26 * figure.k, 0.08 * figure.k, 0.14 * figure.k)
+                    size: Qt.vector3d(0.26 * figure.k, 0.08 * figure.k, 0.14 * figure.k)
                 }
             }
         }
@@ -80,19 +82,19 @@ Node {
             source: "#Cube"
             colour: figure.pants
             position: Qt.vector3d(0, 0.97 * figure.k, 0)
-            scale: Qt.vector3d(0.22 * figure.k, 0.16 * figure.k, 0.38 * figure.build * figure.k)
+            size: Qt.vector3d(0.22 * figure.k, 0.16 * figure.k, 0.38 * figure.build * figure.k)
         }
         Part {
             source: "#Cylinder"
             colour: figure.shirt
             position: Qt.vector3d(0, 1.24 * figure.k, 0)
-            scale: Qt.vector3d(0.26 * figure.k, 0.46 * figure.k, 0.42 * figure.build * figure.k)
+            size: Qt.vector3d(0.26 * figure.k, 0.46 * figure.k, 0.42 * figure.build * figure.k)
         }
         Part {
             source: "#Sphere"
             colour: figure.shirt
             position: Qt.vector3d(0, 1.45 * figure.k, 0)
-            scale: Qt.vector3d(0.26 * figure.k, 0.14 * figure.k, 0.46 * figure.build * figure.k)
+            size: Qt.vector3d(0.26 * figure.k, 0.14 * figure.k, 0.46 * figure.build * figure.k)
         }
         // Arms swing opposite to the legs.
         Repeater3D {
@@ -107,19 +109,19 @@ Node {
                     source: "#Cylinder"
                     colour: figure.shirt
                     position: Qt.vector3d(0, -0.18 * figure.k, 0)
-                    scale: Qt.vector3d(0.1 * figure.k, 0.36 * figure.k, 0.1 * figure.k)
+                    size: Qt.vector3d(0.1 * figure.k, 0.36 * figure.k, 0.1 * figure.k)
                 }
                 Part {
                     source: "#Cylinder"
                     colour: figure.skin
                     position: Qt.vector3d(0, -0.48 * figure.k, 0)
-                    scale: Qt.vector3d(0.085 * figure.k, 0.26 * figure.k, 0.085 * figure.k)
+                    size: Qt.vector3d(0.085 * figure.k, 0.26 * figure.k, 0.085 * figure.k)
                 }
                 Part {
                     source: "#Sphere"
                     colour: figure.skin
                     position: Qt.vector3d(0, -0.64 * figure.k, 0)
-                    scale: Qt.vector3d(0.09 * figure.k, 0.1 * figure.k, 0.09 * figure.k)
+                    size: Qt.vector3d(0.09 * figure.k, 0.1 * figure.k, 0.09 * figure.k)
                 }
             }
         }
@@ -128,20 +130,20 @@ Node {
             source: "#Cylinder"
             colour: figure.skin
             position: Qt.vector3d(0, 1.55 * figure.k, 0)
-            scale: Qt.vector3d(0.09 * figure.k, 0.1 * figure.k, 0.09 * figure.k)
+            size: Qt.vector3d(0.09 * figure.k, 0.1 * figure.k, 0.09 * figure.k)
         }
         Part {
             source: "#Sphere"
             colour: figure.skin
             rough: 0.5
             position: Qt.vector3d(0, 1.7 * figure.k, 0)
-            scale: Qt.vector3d(0.22 * figure.k, 0.26 * figure.k, 0.2 * figure.k)
+            size: Qt.vector3d(0.22 * figure.k, 0.26 * figure.k, 0.2 * figure.k)
         }
         Part {
             source: "#Sphere"
             colour: figure.hair
             position: Qt.vector3d(-0.02 * figure.k, 1.76 * figure.k, 0)
-            scale: Qt.vector3d(0.235 * figure.k, 0.2 * figure.k, 0.215 * figure.k)
+            size: Qt.vector3d(0.235 * figure.k, 0.2 * figure.k, 0.215 * figure.k)
         }
         Repeater3D {
             model: 2
@@ -151,7 +153,7 @@ Node {
                 colour: "#1d1d24"
                 rough: 0.2
                 position: Qt.vector3d(0.1 * figure.k, 1.71 * figure.k, (index === 0 ? 1 : -1) * 0.045 * figure.k)
-                scale: Qt.vector3d(0.03 * figure.k, 0.035 * figure.k, 0.03 * figure.k)
+                size: Qt.vector3d(0.03 * figure.k, 0.035 * figure.k, 0.03 * figure.k)
             }
         }
     }
