@@ -187,7 +187,7 @@ bool AccountsModel::refresh()
         if (row.tempAdmin)
             tempName = row.name;
     }
-    const QString summary = describe(m_admins->adminLastLogin(), temp, !admins.isEmpty());
+    const QString summary = describe(m_admins->adminLastLogin(), tempName, !admins.isEmpty());
     if (tempName != m_tempAdminName || summary != m_summary) {
         m_tempAdminName = tempName;
         m_summary = summary;
@@ -197,8 +197,8 @@ bool AccountsModel::refresh()
     return true;
 }
 
-QString AccountsModel::describe(const std::optional<QDateTime> &adminLastLogin,
-    const std::optional<qint64> &tempAdmin, bool anyAdmin) const
+QString AccountsModel::describe(
+    const std::optional<QDateTime> &adminLastLogin, const QString &tempAdmin, bool anyAdmin) const
 {
     QString admin;
     if (!anyAdmin)
@@ -207,16 +207,11 @@ QString AccountsModel::describe(const std::optional<QDateTime> &adminLastLogin,
         admin = tr("No admin has logged in yet.");
     else
         admin = tr("An admin last logged in %1.").arg(dayText(*adminLastLogin));
-    if (tempAdmin) {
-        QString name;
-        for (const Row &row : m_rows) {
-            if (row.id == *tempAdmin)
-                name = row.name;
-        }
+    if (!tempAdmin.isEmpty()) {
         return tr("%1 %2 is temp admin, with full powers, until an admin logs in "
                   "(rule: no admin login for %3 days; the longest-standing player active in "
                   "the last %4 days).")
-            .arg(admin, name)
+            .arg(admin, tempAdmin)
             .arg(m_adminAbsentDays)
             .arg(m_activeDays);
     }

@@ -98,8 +98,8 @@ private:
     bool ensureOpen();
     void setErrorText(const QString &text);
     void saveRule();
-    QString describe(const std::optional<QDateTime> &adminLastLogin,
-        const std::optional<qint64> &tempAdmin, bool anyAdmin) const;
+    QString describe(const std::optional<QDateTime> &adminLastLogin, const QString &tempAdmin,
+        bool anyAdmin) const;
 
     QString m_databasePath;
     QString m_settingsPath;

@@ -38,28 +38,27 @@ ManagerController::ManagerController(
         [this](const QString &reason) { setErrorText(reason); });
     connect(m_world.get(), &LocalWorld::started, this, [this] {
         m_started = true;
-        // A new world is seeded once with some of the example scripts, so it is not empty.
-        if (!m_world->options().seedExamples)
-            return startAccounts();
-        QStringList gateways;
-        for (int id = 1; id <= m_world->replicaCount(); ++id)
-            gateways << QStringLiteral("127.0.0.1:%1").arg(m_world->clientPort(id));
-        const QDir dir(m_world->worldDir());
-        m_seeder = std::make_unique<WorldSeeder>(dir.filePath(QStringLiteral("seeder-pins")),
-            gateways, m_examplesDir, dir.filePath(QStringLiteral("seeded")));
-        connect(m_seeder.get(), &WorldSeeder::failed, this,
-            [this](const QString &error) { setErrorText(tr("Seeding the world: %1").arg(error)); });
-        m_seeder->start();
-        startAccounts();
+        // Logins change who is temp admin; a few seconds' delay is fine for a day-based rule.
+        m_accounts->refresh();
+        m_accounts->setRefreshInterval(5000);
+        if (m_world->options().seedExamples)
+            startSeeding();
+        emit startedChanged();
     });
 }
 
-void ManagerController::startAccounts()
+// A new world is seeded once with some of the example scripts, so it is not empty.
+void ManagerController::startSeeding()
 {
-    // Logins change who is temp admin; a few seconds' delay is fine for a day-based rule.
-    m_accounts->refresh();
-    m_accounts->setRefreshInterval(5000);
-    emit startedChanged();
+    QStringList gateways;
+    for (int id = 1; id <= m_world->replicaCount(); ++id)
+        gateways << QStringLiteral("127.0.0.1:%1").arg(m_world->clientPort(id));
+    const QDir dir(m_world->worldDir());
+    m_seeder = std::make_unique<WorldSeeder>(dir.filePath(QStringLiteral("seeder-pins")), gateways,
+        m_examplesDir, dir.filePath(QStringLiteral("seeded")));
+    connect(m_seeder.get(), &WorldSeeder::failed, this,
+        [this](const QString &error) { setErrorText(tr("Seeding the world: %1").arg(error)); });
+    m_seeder->start();
 }
 
 ManagerController::~ManagerController()

@@ -91,7 +91,7 @@ signals:
     void summaryChanged();
 
 private:
-    void startAccounts();
+    void startSeeding();
 
     std::unique_ptr<LocalWorld> m_world;
     std::unique_ptr<net::PinStore> m_pins;
