@@ -438,6 +438,7 @@ struct DispatchBatch
     ScriptVm::Impl *impl = nullptr;
     std::span<const ScriptVm::Event> events;
     std::size_t called = 0;
+    const LClosure *handler = nullptr; // the last Lua handler called
 };
 
 } // namespace
@@ -455,6 +456,8 @@ int ScriptVm::Impl::dispatchEvents(lua_State *L)
             const TValue *f = luaH_getshortstr(globals, name);
             if (!ttisfunction(f))
                 continue;
+            if (ttisLclosure(f))
+                batch->handler = clLvalue(f);
             setobj2s(L, L->top, f);
             api_incr_top(L);
         } else {
@@ -498,7 +501,55 @@ std::optional<std::string> ScriptVm::dispatch(std::span<const Event> events, Scr
     lua_settop(L, top);
     if (called != nullptr)
         *called = batch.called;
+    noteHotAddresses(batch.handler);
     return error;
+}
+
+void ScriptVm::noteHotAddresses(const void *handler) noexcept
+{
+    lua_State *L = d->L;
+    const global_State *g = G(L);
+    const Table *globals = nullptr;
+    if (ttistable(&g->l_registry)) {
+        const Table *registry = hvalue(&g->l_registry);
+        if (registry->alimit >= LUA_RIDX_GLOBALS
+            && ttistable(&registry->array[LUA_RIDX_GLOBALS - 1]))
+            globals = hvalue(&registry->array[LUA_RIDX_GLOBALS - 1]);
+        m_hot[2] = registry->array;
+    }
+    m_hot[0] = L;
+    m_hot[1] = g;
+    m_hot[3] = globals;
+    m_hot[4] = globals ? globals->node : nullptr;
+    // The globals' hash part holds the script's own globals and the host functions, and which
+    // of its lines this script uses is not known: it is taken whole when small.
+    const std::size_t nodeBytes = globals ? sizeof(Node) << globals->lsizenode : 0;
+    m_hotNodeLines = nodeBytes <= 4096 ? std::uint32_t((nodeBytes + 63) / 64) : 1;
+    const auto *closure = static_cast<const LClosure *>(handler);
+    m_hot[5] = closure;
+    m_hot[6] = closure && closure->nupvalues > 0 ? closure->upvals[0] : nullptr;
+    m_hot[7] = closure ? closure->p : nullptr;
+    m_hot[8] = closure ? closure->p->code : nullptr;
+    m_hot[9] = closure ? closure->p->k : nullptr;
+    m_hot[10] = L->top; // where the next call's frame starts
+    m_hot[11] = L->ci->next; // the CallInfo it will use
+}
+
+void ScriptVm::prefetch() const noexcept
+{
+    const auto line = [](const void *p, int lines = 1) {
+        for (int i = 0; i < lines; ++i)
+            __builtin_prefetch(static_cast<const char *>(p) + i * 64);
+    };
+    const Impl *impl = d.get();
+    line(impl, int((sizeof(Impl) + 63) / 64));
+    if (m_hot[0] == nullptr)
+        return; // never dispatched
+    line(m_hot[0], int((sizeof(lua_State) + 63) / 64));
+    line(m_hot[1], 4); // the GC counters, the string table and the registry at its start
+    for (std::size_t i = 2; i < m_hot.size(); ++i)
+        if (m_hot[i])
+            line(m_hot[i], i == 4 ? int(m_hotNodeLines) : i == 10 ? 2 : 1);
 }
 
 bool ScriptVm::hasHandler(std::string_view name) const

@@ -228,9 +228,9 @@ ScriptContext::ScriptContext(const WorldState &world, const SpatialIndex &near, 
 
 Object &ScriptContext::writable()
 {
-    if (!m_out->self)
-        m_out->self = m_self;
-    return *m_out->self;
+    if (!m_writing)
+        m_writing = m_self;
+    return *m_writing;
 }
 
 void ScriptContext::run(ScriptVm *vm, bool load, bool refuseLoad,
@@ -297,10 +297,10 @@ void ScriptContext::publishWrite()
 {
     // Hashed and made shareable here, in parallel, rather than by the serial merge: in a burst
     // thousands of scripts write at once.
-    if (m_out->self) {
-        m_out->self->finalize();
-        m_out->written = std::make_shared<const Object>(std::move(*m_out->self));
-        m_out->self.reset();
+    if (m_writing) {
+        m_writing->finalize();
+        m_out->written = std::make_shared<const Object>(std::move(*m_writing));
+        m_writing.reset();
     }
     m_out = nullptr;
 }

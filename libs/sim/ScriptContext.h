@@ -21,8 +21,7 @@ namespace metatopia::sim {
 struct ScriptOutput
 {
     std::unique_ptr<ScriptVm> newVm; // made by a load
-    std::optional<Object> self; // own object while the script writes it
-    std::shared_ptr<const Object> written; // then, finalized: the object's next version
+    std::shared_ptr<const Object> written; // the object's next version, if the script wrote it
     std::vector<Emission> emitted; // for tick n+1
     std::vector<ChatLine> chat;
     std::vector<RezRequest> rez;
@@ -38,7 +37,6 @@ struct ScriptOutput
     void reset()
     {
         newVm.reset();
-        self.reset();
         written.reset();
         emitted.clear();
         chat.clear();
@@ -76,7 +74,7 @@ private:
     Object &writable();
     // Ends the run: the written object (if any) becomes out.written.
     void publishWrite();
-    const Object &current() const { return m_out && m_out->self ? *m_out->self : m_self; }
+    const Object &current() const { return m_writing ? *m_writing : m_self; }
     void queueEvent(Emission e);
     void say(ChatRange range, std::span<const ScriptValue> args);
 
@@ -86,6 +84,9 @@ private:
     std::uint64_t m_tick;
     std::uint64_t m_seed;
     ScriptOutput *m_out = nullptr;
+    // Own object while the script writes it; kept here rather than in ScriptOutput, which the
+    // merge reads on another core: a tick's outputs stay a few cache lines each.
+    std::optional<Object> m_writing;
     std::uint32_t m_emitted = 0;
 };
 

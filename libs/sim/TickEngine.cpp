@@ -11,6 +11,7 @@
 #include "core/EventOrder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <iterator>
 #include <stdexcept>
@@ -142,13 +143,19 @@ struct TickEngine::Run
     ScriptSlot *slot = nullptr; // its entry in m_scripts, if any
     std::span<const Emission *> events; // in m_inbox
     std::uint32_t droppedIn = 0;
+    // Set by its worker: the slot's memory and hash are accounted already (settled), the VM
+    // went dirty and must be listed for hashing (markDirty), the merge has anything to do with
+    // this run at all (forMerge: most runs of a busy tick change nothing but their VM).
+    bool settled = false;
+    bool markDirty = false;
+    bool forMerge = false;
     ScriptOutput out; // reset by its worker
 
     void start(ObjectId script)
     {
         id = script;
         object = nullptr;
-        load = refuseLoad = hashVm = hashOnly = false;
+        load = refuseLoad = hashVm = hashOnly = settled = markDirty = forMerge = false;
         vm = nullptr;
         slot = nullptr;
         events = {};
@@ -171,7 +178,12 @@ TickEngine::~TickEngine() = default;
 
 int TickEngine::threads() const
 {
-    return m_pool->threadCount();
+    return m_pool->activeThreads();
+}
+
+void TickEngine::setThreads(int threads)
+{
+    m_pool->setActiveThreads(threads);
 }
 
 std::uint32_t TickEngine::hashSlotOf(ObjectId id) const
@@ -788,10 +800,20 @@ void TickEngine::runScripts(std::span<Run> runs, const TickBatch &batch)
     const bool memoryFull = m_scriptMemory >= m_world->region.limits.maxScriptMemory;
     const ScriptLimits limits = scriptLimits();
     const WorldState &world = *m_world;
+    std::atomic<std::uint64_t> memoryDeltas { 0 };
+    std::atomic<std::uint64_t> hashDeltas { 0 };
     m_pool->parallelFor(runs.size(), [&](std::size_t begin, std::size_t end) {
+        // First the look-ups for the whole range, then the runs, each prefetching the next
+        // one's VM: a VM's state is cold by its turn (ten thousand of them do not fit in the
+        // caches), and waiting for its misses one at a time was most of a script's cost.
+        //
         // Runs are sorted by id, so the script table is walked in order from one look-up rather
         // than searched for each run (each search chased a dozen cold tree nodes).
         auto slot = m_scripts.lower_bound(runs[begin].id);
+        // This range's share of the changes to m_scriptMemory and m_vmHashSum (sums, so the
+        // order the ranges add them in does not matter; unsigned, so they wrap alike).
+        std::uint64_t memoryDelta = 0;
+        std::uint64_t hashDelta = 0;
         for (std::size_t index = begin; index < end; ++index) {
             Run &run = runs[index];
             // Read-only look-ups of the world and the script table: nothing changes them now.
@@ -807,7 +829,16 @@ void TickEngine::runScripts(std::span<Run> runs, const TickBatch &batch)
             if (slot != m_scripts.end() && slot->first == run.id) {
                 run.slot = &slot->second;
                 run.vm = slot->second.vm.get();
+                __builtin_prefetch(run.vm);
+                __builtin_prefetch(reinterpret_cast<const char *>(run.vm) + 64);
             }
+        }
+        if (runs[begin].vm)
+            runs[begin].vm->prefetch();
+        for (std::size_t index = begin; index < end; ++index) {
+            Run &run = runs[index];
+            if (index + 1 < end && runs[index + 1].vm)
+                runs[index + 1].vm->prefetch();
             run.out.reset();
             if (!run.hashOnly) {
                 run.load = !run.object->status.loaded || !run.vm;
@@ -816,11 +847,43 @@ void TickEngine::runScripts(std::span<Run> runs, const TickBatch &batch)
             }
             ScriptContext context(world, m_objectsNear, *run.object, batch.tick, batch.seed);
             context.run(run.vm, run.load, run.refuseLoad, run.events, limits, run.hashVm, run.out);
+            settle(run, memoryDelta, hashDelta);
         }
+        memoryDeltas.fetch_add(memoryDelta, std::memory_order_relaxed);
+        hashDeltas.fetch_add(hashDelta, std::memory_order_relaxed);
     });
+    m_scriptMemory += memoryDeltas.load();
+    m_vmHashSum += hashDeltas.load();
     m_report.stats.eventsDelivered = 0;
     for (const Run &run : runs)
         m_report.stats.eventsDelivered += static_cast<std::uint32_t>(run.events.size());
+}
+
+void TickEngine::settle(Run &run, std::uint64_t &memoryDelta, std::uint64_t &hashDelta) const
+{
+    // The script's own slot, which no other worker touches: its accounting is done here, in
+    // parallel, so the serial merge visits only runs with something to merge. A new VM has no
+    // slot yet (the merge makes one).
+    ScriptOutput &out = run.out;
+    if (run.slot && !out.newVm) {
+        ScriptSlot &s = *run.slot;
+        memoryDelta += std::uint64_t(out.vmMemory) - std::uint64_t(s.memory);
+        s.memory = out.vmMemory;
+        if (out.hashed) {
+            const std::uint64_t hash = hashCombine(run.id, out.vmHash);
+            hashDelta += hash - s.hash;
+            s.hash = hash;
+            s.dirty = false;
+        } else if (!s.dirty || run.hashVm) {
+            // (A run that was to hash and did not: its slot's list was taken this tick.)
+            s.dirty = true;
+            run.markDirty = true;
+        }
+        run.settled = true;
+    }
+    run.forMerge = !run.settled || run.markDirty || run.droppedIn > 0 || out.written
+        || out.droppedOut > 0 || !out.error.empty() || out.loadRefused || !out.emitted.empty()
+        || !out.chat.empty() || !out.rez.empty() || !out.derez.empty();
 }
 
 void TickEngine::merge(std::span<Run> runs)
@@ -837,21 +900,25 @@ void TickEngine::merge(std::span<Run> runs)
     ObjectId nextId = m_world->nextObjectId;
 
     for (const Run &run : runs) {
-        if (run.droppedIn > 0) {
+        if (run.forMerge && run.droppedIn > 0) {
             m_report.stats.eventsDroppedIn += run.droppedIn;
             m_report.problems.push_back(ScriptProblem { run.id,
                 "event queue overflow: dropped " + std::to_string(run.droppedIn) + " events" });
         }
     }
     for (Run &run : runs) {
+        if (!run.forMerge)
+            continue;
         ScriptOutput &out = run.out;
         if (out.newVm) {
             dropScript(run.id);
             run.slot = &m_scripts[run.id];
             run.slot->vm = std::move(out.newVm);
         }
+        if (run.markDirty)
+            markVmDirty(run.id);
         // (Slots of other scripts are neither added nor removed in this loop.)
-        if (run.slot) {
+        if (run.slot && !run.settled) {
             ScriptSlot &s = *run.slot;
             m_scriptMemory -= s.memory;
             s.memory = out.vmMemory;

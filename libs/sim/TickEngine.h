@@ -100,6 +100,9 @@ public:
     const TickReport &lastReport() const noexcept { return m_report; }
     const RegionConfig &region() const noexcept { return m_world->region; }
     int threads() const;
+    // Uses only the first `threads` of the configured threads from the next tick on (results
+    // never depend on it): what bench_sim alternates to compare 1 and 2 threads on one world.
+    void setThreads(int threads);
 
     // The current source and every earlier revision of an object's script (copyleft: readable
     // by anyone). Empty when the object has no script and never had one.
@@ -140,6 +143,7 @@ private:
     std::size_t route(const TickBatch &batch, std::vector<Emission> &fresh);
     void runScripts(std::span<Run> runs, const TickBatch &batch);
     void orderInbox(Run &run, const TickBatch &batch) const;
+    void settle(Run &run, std::uint64_t &memoryDelta, std::uint64_t &hashDelta) const;
     void merge(std::span<Run> runs);
     void chatToAvatars();
     void dropScript(ObjectId id);

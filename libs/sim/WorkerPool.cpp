@@ -24,6 +24,14 @@ WorkerPool::WorkerPool(int threads)
 {
     for (int i = 1; i < std::max(1, threads); ++i)
         m_workers.emplace_back([this, i] { workerLoop(i); });
+    m_active = threadCount();
+}
+
+void WorkerPool::setActiveThreads(int threads)
+{
+    // (Under the lock: a worker that wakes late reads it.)
+    std::lock_guard lock(m_mutex);
+    m_active = std::clamp(threads, 1, threadCount());
 }
 
 WorkerPool::~WorkerPool()
@@ -41,14 +49,14 @@ void WorkerPool::parallelFor(std::size_t count, const Task &task)
 {
     if (count == 0)
         return;
-    if (m_workers.empty() || count == 1) {
+    if (m_active == 1 || count == 1) {
         const std::int64_t start = threadCpuNs();
         task(0, count);
         m_busiestCpuNs = threadCpuNs() - start;
         m_totalCpuNs = m_busiestCpuNs;
         return;
     }
-    const auto threads = static_cast<std::size_t>(threadCount());
+    const auto threads = static_cast<std::size_t>(m_active);
     {
         std::lock_guard lock(m_mutex);
         m_task = &task;
@@ -79,7 +87,7 @@ void WorkerPool::parallelFor(std::size_t count, const Task &task)
 std::int64_t WorkerPool::runShares(int own)
 {
     const std::int64_t start = threadCpuNs();
-    const int threads = threadCount();
+    const int threads = m_active;
     const auto &task = *m_task;
     // Its own share first, then the others' in turn.
     for (int k = 0; k < threads; ++k) {
@@ -104,8 +112,8 @@ void WorkerPool::workerLoop(int index)
             if (m_stopping)
                 return;
             seen = m_generation;
-            if (!m_open)
-                continue; // woke after the work was all taken
+            if (!m_open || index >= m_active)
+                continue; // woke after the work was all taken, or not used this time
             ++m_busyWorkers;
         }
         const std::int64_t used = runShares(index);

@@ -36,6 +36,11 @@ public:
 
     int threadCount() const noexcept { return int(m_workers.size()) + 1; }
 
+    // How many of the threads the next parallelFor calls use (1..threadCount()); the others stay
+    // asleep. Lets a benchmark alternate 1 and N threads on the same world, in the same run.
+    void setActiveThreads(int threads);
+    int activeThreads() const noexcept { return m_active; }
+
     // Calls task(begin, end) on consecutive ranges that together cover [0, count) once, spread
     // over the threads; returns when all are done. A range is small (tens of indices), so tasks
     // can walk neighbouring items together. Tasks must not throw.
@@ -72,6 +77,7 @@ private:
     const Task *m_task = nullptr;
     std::size_t m_chunk = 1;
     std::uint64_t m_generation = 0;
+    int m_active = 1; // threads used, the calling one included
     int m_busyWorkers = 0; // workers running chunks of the current parallelFor
     bool m_open = false; // chunks of the current parallelFor may still be untaken
     bool m_stopping = false;

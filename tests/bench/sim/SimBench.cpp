@@ -8,7 +8,8 @@
 //   bench_sim                          the full benchmark
 //   bench_sim profile OBJECTS TICKS [THREADS [WRITE_EVERY [sync]]]
 //                                      one run of a smaller world, for callgrind/perf, with
-//                                      per-tick figures; scripts write every WRITE_EVERY ticks
+//                                      per-tick figures; scripts write every WRITE_EVERY ticks;
+//                                      THREADS "1,2" alternates 1 and 2 threads on one world
 
 #include <QCoreApplication>
 
@@ -245,70 +246,86 @@ std::pair<double, double> percentiles(std::vector<double> &v)
     return engine.step(batch);
 }
 
-Timing measure(int threads, int active)
+// Runs one world of `active` busy scripts (the rest idle) and times its ticks with each thread
+// count in `threadCounts`, alternating in blocks of a few ticks on the same engine: every count
+// sees the same world, the same memory layout and the same machine weather, so their ratio holds
+// even when the machine's speed drifts during the run (it did, by 1.6x between runs).
+std::vector<Timing> measure(const std::vector<int> &threadCounts, int active)
 {
+    constexpr int BlockTicks = 5;
     EngineConfig config;
-    config.threads = threads;
+    config.threads = *std::max_element(threadCounts.begin(), threadCounts.end());
     TickEngine engine(config);
     engine.step(worldBatch(active));
     if (ProfileMode)
         std::fprintf(stderr, "world made\n"); // (a profiler may attach now)
-    std::vector<double> ms;
-    std::vector<double> cpuMs;
-    std::vector<double> serialMs;
-    std::vector<double> parallelMs;
-    std::vector<double> parallelTotalMs;
-    std::uint32_t run = 0;
-    for (int t = 0; t < WarmupTicks + MeasuredTicks; ++t) {
+    struct Samples
+    {
+        std::vector<double> ms, cpuMs, serialMs, parallelMs, parallelTotalMs;
+        std::uint32_t run = 0;
+    };
+    std::vector<Samples> samples(threadCounts.size());
+    const int measured = MeasuredTicks * int(threadCounts.size());
+    for (int t = 0; t < WarmupTicks + measured; ++t) {
+        const bool measuring = t >= WarmupTicks;
+        const std::size_t which = measuring
+            ? std::size_t((t - WarmupTicks) / BlockTicks) % threadCounts.size()
+            : std::size_t(t) % threadCounts.size();
+        engine.setThreads(threadCounts[which]);
         TickBatch batch;
         batch.tick = engine.tick() + 1;
         batch.seed = batch.tick * 7919;
         rusage usageBefore {};
         getrusage(RUSAGE_SELF, &usageBefore);
         const auto start = std::chrono::steady_clock::now();
-        const auto &report = t >= WarmupTicks ? measuredStep(engine, batch) : engine.step(batch);
+        const auto &report = measuring ? measuredStep(engine, batch) : engine.step(batch);
         const auto end = std::chrono::steady_clock::now();
-        if (t >= WarmupTicks) {
-            ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-            cpuMs.push_back(double(report.stats.criticalCpuNs) / 1e6);
-            serialMs.push_back(
-                double(report.stats.criticalCpuNs - report.stats.parallelCpuNs) / 1e6);
-            parallelMs.push_back(double(report.stats.parallelCpuNs) / 1e6);
-            parallelTotalMs.push_back(double(report.stats.parallelTotalCpuNs) / 1e6);
-            run = report.stats.scriptsRun;
-            rusage usageAfter {};
-            getrusage(RUSAGE_SELF, &usageAfter);
-            if (ProfileMode)
-                std::fprintf(stderr,
-                    "tick %llu: wall %.2f ms, critical CPU %.2f (serial %.2f: apply %.2f route "
-                    "%.2f merge %.2f), parallel busiest %.2f all %.2f; %u objects changed, %ld "
-                    "page faults\n",
-                    static_cast<unsigned long long>(report.stats.tick), ms.back(), cpuMs.back(),
-                    serialMs.back(), double(report.stats.applyNs) / 1e6,
-                    double(report.stats.routeNs) / 1e6, double(report.stats.mergeNs) / 1e6,
-                    parallelMs.back(), parallelTotalMs.back(), report.stats.objectsChanged,
-                    usageAfter.ru_minflt - usageBefore.ru_minflt);
-        }
+        if (!measuring)
+            continue;
+        Samples &s = samples[which];
+        s.ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+        s.cpuMs.push_back(double(report.stats.criticalCpuNs) / 1e6);
+        s.serialMs.push_back(double(report.stats.criticalCpuNs - report.stats.parallelCpuNs) / 1e6);
+        s.parallelMs.push_back(double(report.stats.parallelCpuNs) / 1e6);
+        s.parallelTotalMs.push_back(double(report.stats.parallelTotalCpuNs) / 1e6);
+        s.run = report.stats.scriptsRun;
+        rusage usageAfter {};
+        getrusage(RUSAGE_SELF, &usageAfter);
+        if (ProfileMode)
+            std::fprintf(stderr,
+                "tick %llu (%d threads): wall %.2f ms, critical CPU %.2f (serial %.2f: apply "
+                "%.2f route %.2f merge %.2f), parallel busiest %.2f all %.2f; %u objects "
+                "changed, %ld page faults\n",
+                static_cast<unsigned long long>(report.stats.tick), threadCounts[which],
+                s.ms.back(), s.cpuMs.back(), s.serialMs.back(), double(report.stats.applyNs) / 1e6,
+                double(report.stats.routeNs) / 1e6, double(report.stats.mergeNs) / 1e6,
+                s.parallelMs.back(), s.parallelTotalMs.back(), report.stats.objectsChanged,
+                usageAfter.ru_minflt - usageBefore.ru_minflt);
     }
-    Timing timing;
-    std::tie(timing.p50, timing.p99) = percentiles(ms);
-    std::tie(timing.cpuP50, timing.cpuP99) = percentiles(cpuMs);
-    timing.scriptsRun = run;
-    const double serialP50 = percentiles(serialMs).first;
-    const double parallelP50 = percentiles(parallelMs).first;
-    timing.parallelTotalP50 = percentiles(parallelTotalMs).first;
-    std::fprintf(stderr,
-        "threads=%d active=%d: wall p50 %.2f ms, p99 %.2f ms; critical-path CPU p50 %.2f ms "
-        "(serial part %.2f ms), p99 %.2f ms; parallel phase CPU p50: busiest thread %.2f ms, "
-        "all threads %.2f ms; scripts run/tick %u\n",
-        threads, active, timing.p50, timing.p99, timing.cpuP50, serialP50, timing.cpuP99,
-        parallelP50, timing.parallelTotalP50, run);
+    std::vector<Timing> timings;
+    for (std::size_t i = 0; i < threadCounts.size(); ++i) {
+        Samples &s = samples[i];
+        Timing timing;
+        std::tie(timing.p50, timing.p99) = percentiles(s.ms);
+        std::tie(timing.cpuP50, timing.cpuP99) = percentiles(s.cpuMs);
+        timing.scriptsRun = s.run;
+        const double serialP50 = percentiles(s.serialMs).first;
+        const double parallelP50 = percentiles(s.parallelMs).first;
+        timing.parallelTotalP50 = percentiles(s.parallelTotalMs).first;
+        std::fprintf(stderr,
+            "threads=%d active=%d: wall p50 %.2f ms, p99 %.2f ms; critical-path CPU p50 %.2f ms "
+            "(serial part %.2f ms), p99 %.2f ms; parallel phase CPU p50: busiest thread %.2f ms, "
+            "all threads %.2f ms; scripts run/tick %u\n",
+            threadCounts[i], active, timing.p50, timing.p99, timing.cpuP50, serialP50,
+            timing.cpuP99, parallelP50, timing.parallelTotalP50, s.run);
+        timings.push_back(timing);
+    }
     if (ProfileMode) {
         // Skips tearing the world down, which would otherwise weigh in a profile of a short run.
         std::fflush(stderr);
         std::_Exit(0);
     }
-    return timing;
+    return timings;
 }
 
 } // namespace
@@ -324,7 +341,14 @@ int main(int argc, char **argv)
         if (argc >= 6)
             WriteEvery = std::max(1, std::atoi(argv[5]));
         SynchronisedWrites = argc >= 7 && std::string_view(argv[6]) == "sync";
-        measure(argc >= 5 ? std::max(1, std::atoi(argv[4])) : 1, Objects);
+        // THREADS may list several counts ("1,2"): they alternate on the same world.
+        std::vector<int> counts;
+        for (std::string_view list = argc >= 5 ? argv[4] : "1"; !list.empty();) {
+            const std::size_t comma = std::min(list.find(','), list.size());
+            counts.push_back(std::max(1, std::atoi(std::string(list.substr(0, comma)).c_str())));
+            list.remove_prefix(std::min(list.size(), comma + 1));
+        }
+        measure(counts, Objects);
         return 0;
     }
 
@@ -334,11 +358,12 @@ int main(int argc, char **argv)
         "latency-bound memory work (%.2fx), %.2fx of bandwidth-bound streaming (%.2fx)\n",
         ceilings.alu.first, ceilings.alu.second, ceilings.memory.first, ceilings.memory.second,
         ceilings.bandwidth.first, ceilings.bandwidth.second);
-    const Timing one = measure(1, Objects);
-    const Timing two = measure(2, Objects);
-    const Timing sparse = measure(2, Objects / 100);
+    const std::vector<Timing> busy = measure({ 1, 2 }, Objects);
+    const Timing &one = busy[0];
+    const Timing &two = busy[1];
+    const Timing sparse = measure({ 2 }, Objects / 100)[0];
     SynchronisedWrites = true;
-    const Timing herd = measure(2, Objects);
+    const Timing herd = measure({ 2 }, Objects)[0];
     SynchronisedWrites = false;
 
     // Idle scripted objects: resident memory growth per object, and the VM's own accounting.
