@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -141,9 +142,30 @@ private:
         return true;
     }
 
+    // Copying a leaf takes a reference to each of its values: 32 reference counts scattered
+    // through the heap and rarely cached (a tick writes a few hundred of ten thousand objects).
+    // Asked for together, their misses overlap instead of queueing one after another, which
+    // made path copying most of a busy tick's serial time. Only a hint: it reads the pointers'
+    // bytes, changes nothing.
+    static void prefetchCounts(const Node &node) noexcept
+    {
+        static_assert(sizeof(std::shared_ptr<const void>) == 2 * sizeof(void *));
+        for (const auto &entry : node.entries) {
+            const void *words[2];
+            std::memcpy(
+                static_cast<void *>(words), static_cast<const void *>(&entry), sizeof words);
+            // One of the two is the control block (libstdc++ and libc++ keep it second); the
+            // other is the value, next to it when made by make_shared.
+            if (words[1])
+                __builtin_prefetch(words[1], 1);
+        }
+    }
+
     static std::shared_ptr<const Node> apply(const std::shared_ptr<const Node> &node, int shift,
         const Change *begin, const Change *end, std::ptrdiff_t &delta)
     {
+        if (node && shift == 0)
+            prefetchCounts(*node);
         auto copy = node ? std::make_shared<Node>(*node) : std::make_shared<Node>();
         const Change *it = begin;
         while (it != end) {

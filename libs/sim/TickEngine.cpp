@@ -54,7 +54,10 @@ std::uint64_t nextTimerTick(const ScriptStatus &status, std::uint64_t base)
 void prefetchObject(const Object *object)
 {
     if (object) {
+        // What the timer check reads: runnable() and the rule (which may straddle two lines).
         __builtin_prefetch(&object->script);
+        __builtin_prefetch(&object->status.suspended);
+        __builtin_prefetch(&object->status.timerInterval);
         __builtin_prefetch(&object->status.timerStart);
     }
 }
@@ -606,29 +609,40 @@ std::size_t TickEngine::route(const TickBatch &batch, std::vector<Emission> &fre
         if (!std::is_sorted(ids.begin(), ids.end()))
             std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        // Which entries are live (the object runs and this is still its rule) is read from
+        // thousands of object records that are not in the cache: checked in parallel, each
+        // range asking for its records a few ahead so their misses overlap. Then, in order, the
+        // live ones fire and go to their next bucket.
+        std::vector<std::uint64_t> &intervals = m_timerIntervals;
+        intervals.assign(ids.size(), 0);
+        const WorldState &world = *m_world;
+        m_pool->parallelFor(ids.size(), [&](std::size_t begin, std::size_t end) {
+            constexpr std::size_t Ahead = 16;
+            for (std::size_t k = begin; k < std::min(begin + Ahead, end); ++k)
+                prefetchObject(world.objects.find(ids[k]));
+            for (std::size_t k = begin; k < end; ++k) {
+                if (k + Ahead < end)
+                    prefetchObject(world.objects.find(ids[k + Ahead]));
+                const Object *object = world.objects.find(ids[k]);
+                if (!object || !runnable(*object) || object->status.timerInterval <= 0)
+                    continue;
+                const ScriptStatus &status = object->status;
+                const auto interval = static_cast<std::uint64_t>(status.timerInterval);
+                // Stale: left by an earlier rule; the current rule has its own entry.
+                if (due <= status.timerStart || (due - status.timerStart) % interval != 0)
+                    continue;
+                intervals[k] = interval;
+            }
+        });
         std::map<std::uint64_t, std::vector<ObjectId>>::iterator bucket = m_timers.end();
-        // Thousands of objects whose records are not in the cache: ask for them a few ahead so
-        // their misses overlap instead of following one another.
-        constexpr std::size_t Ahead = 8;
-        for (std::size_t k = 0; k < std::min(Ahead, ids.size()); ++k)
-            prefetchObject(m_world->objects.find(ids[k]));
         for (std::size_t k = 0; k < ids.size(); ++k) {
-            const ObjectId id = ids[k];
-            if (k + Ahead < ids.size())
-                prefetchObject(m_world->objects.find(ids[k + Ahead]));
-            const Object *object = m_world->objects.find(id);
-            if (!object || !runnable(*object) || object->status.timerInterval <= 0)
+            if (intervals[k] == 0)
                 continue;
-            const ScriptStatus &status = object->status;
-            const auto interval = static_cast<std::uint64_t>(status.timerInterval);
-            // Stale: left by an earlier rule; the current rule has its own entry.
-            if (due <= status.timerStart || (due - status.timerStart) % interval != 0)
-                continue;
-            timers.push_back(id);
-            const std::uint64_t next = due + interval;
+            timers.push_back(ids[k]);
+            const std::uint64_t next = due + intervals[k];
             if (bucket == m_timers.end() || bucket->first != next)
                 bucket = m_timers.try_emplace(next).first;
-            bucket->second.push_back(id);
+            bucket->second.push_back(ids[k]);
         }
     }
     m_timerBase = n;

@@ -155,6 +155,7 @@ private:
     friend class SnapshotIo;
 
     std::shared_ptr<const WorldState> m_world;
+    std::vector<std::uint64_t> m_timerIntervals; // route()'s scratch, kept for its capacity
     std::unique_ptr<WorkerPool> m_pool;
     std::map<ObjectId, ScriptSlot> m_scripts;
     // VMs that ran since they were last hashed, by hash slot (id % vmHashInterval). Entries of

@@ -352,6 +352,21 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    // Idle scripted objects: resident memory growth per object, and the VM's own accounting.
+    // First, while the heap holds nothing freed that the world could reuse.
+    const std::size_t before = residentBytes();
+    std::uint64_t vmBytes = 0;
+    {
+        EngineConfig config;
+        TickEngine engine(config);
+        engine.step(worldBatch(1));
+        TickBatch next { 2, 5, {} };
+        engine.step(next);
+        vmBytes = engine.lastReport().stats.scriptMemory;
+        const std::size_t after = residentBytes();
+        std::printf("BENCH sim.memory_per_idle_object value=%.0f unit=bytes\n",
+            double(after - before) / Objects);
+    }
     const Ceilings ceilings = machineParallelCeilings();
     std::fprintf(stderr,
         "machine: 2 threads run %.2fx one of ALU work (wall; %.2fx by CPU time), %.2fx of "
@@ -366,20 +381,6 @@ int main(int argc, char **argv)
     const Timing herd = measure({ 2 }, Objects)[0];
     SynchronisedWrites = false;
 
-    // Idle scripted objects: resident memory growth per object, and the VM's own accounting.
-    const std::size_t before = residentBytes();
-    std::uint64_t vmBytes = 0;
-    {
-        EngineConfig config;
-        TickEngine engine(config);
-        engine.step(worldBatch(1));
-        TickBatch next { 2, 5, {} };
-        engine.step(next);
-        vmBytes = engine.lastReport().stats.scriptMemory;
-        const std::size_t after = residentBytes();
-        std::printf("BENCH sim.memory_per_idle_object value=%.0f unit=bytes\n",
-            double(after - before) / Objects);
-    }
     std::printf(
         "BENCH sim.vm_memory_per_idle_object value=%.0f unit=bytes\n", double(vmBytes) / Objects);
     std::printf("BENCH sim.tick_p50_10k value=%.2f unit=ms\n", two.p50);
