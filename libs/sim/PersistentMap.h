@@ -161,18 +161,51 @@ private:
         }
     }
 
+    static void prefetchNode(const void *node) noexcept
+    {
+        if (node)
+            for (std::size_t line = 0; line < sizeof(Node); line += 64)
+                __builtin_prefetch(static_cast<const char *>(node) + line);
+    }
+
     static std::shared_ptr<const Node> apply(const std::shared_ptr<const Node> &node, int shift,
         const Change *begin, const Change *end, std::ptrdiff_t &delta)
     {
-        if (node && shift == 0)
-            prefetchCounts(*node);
         auto copy = node ? std::make_shared<Node>(*node) : std::make_shared<Node>();
+        // Above the leaves: the leaves this applies to are known, so the next one's node and
+        // the one after's values are asked for while this one is copied.
+        const auto indexOf = [shift](const Change *c) { return int((c->first >> shift) & Mask); };
+        const auto groupAfter = [&](const Change *c) {
+            const int index = indexOf(c);
+            while (c != end && indexOf(c) == index)
+                ++c;
+            return c;
+        };
+        const Change *ahead = begin; // the group after the current one
+        const Change *further = begin; // and the one after that
+        if (shift == Bits && begin != end) {
+            ahead = groupAfter(begin);
+            further = ahead != end ? groupAfter(ahead) : end;
+            if (const Node *leaf = static_cast<const Node *>(copy->entries[indexOf(begin)].get()))
+                prefetchCounts(*leaf);
+            if (ahead != end)
+                prefetchNode(copy->entries[indexOf(ahead)].get());
+        }
         const Change *it = begin;
         while (it != end) {
-            const int index = static_cast<int>((it->first >> shift) & Mask);
+            const int index = indexOf(it);
             const Change *groupEnd = it;
-            while (groupEnd != end && static_cast<int>((groupEnd->first >> shift) & Mask) == index)
+            while (groupEnd != end && indexOf(groupEnd) == index)
                 ++groupEnd;
+            if (shift == Bits && ahead != end) {
+                if (const Node *leaf
+                    = static_cast<const Node *>(copy->entries[indexOf(ahead)].get()))
+                    prefetchCounts(*leaf);
+                if (further != end)
+                    prefetchNode(copy->entries[indexOf(further)].get());
+                ahead = further;
+                further = further != end ? groupAfter(further) : end;
+            }
             auto &slot = copy->entries[index];
             const bool wasUsed = static_cast<bool>(slot);
             if (shift == 0) {
