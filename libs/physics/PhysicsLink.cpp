@@ -12,11 +12,15 @@ std::vector<sim::InputAction> toInputActions(const StepReply &reply)
 {
     std::vector<sim::InputAction> out;
     out.reserve(reply.events.size());
+    // Built in place: moving a temporary variant in makes GCC 12 warn (falsely) that the
+    // other alternatives' fields may be used uninitialized.
     for (const PhysicsEvent &event : reply.events) {
         if (const auto *t = std::get_if<TransformEvent>(&event))
-            out.push_back(sim::PhysicsTransform { t->id, t->position, t->rotation });
+            out.emplace_back(std::in_place_type<sim::PhysicsTransform>,
+                sim::PhysicsTransform { t->id, t->position, t->rotation });
         else if (const auto *c = std::get_if<CollisionEvent>(&event))
-            out.push_back(sim::Collision { c->id, c->other });
+            out.emplace_back(
+                std::in_place_type<sim::Collision>, sim::Collision { c->id, c->other });
     }
     return out;
 }

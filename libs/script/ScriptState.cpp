@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include <xxhash.h>
 
@@ -360,13 +361,11 @@ private:
             w.u64(static_cast<std::uint64_t>(fltvalue(v).raw));
             break;
         case LUA_VLCF: {
-            const auto it = m_impl.builtins.index.find(reinterpret_cast<const void *>(fvalue(v)));
-            if (it == m_impl.builtins.index.end()) {
+            const std::uint32_t builtin
+                = m_impl.builtins.find(reinterpret_cast<const void *>(fvalue(v)));
+            if (builtin == 0)
                 unsupported("a C function outside the libraries");
-                w.u32(0);
-            } else {
-                w.u32(it->second);
-            }
+            w.u32(builtin);
             break;
         }
         case LUA_VLIGHTUSERDATA:
@@ -381,8 +380,7 @@ private:
 
     void object(Writer &w, GCObject *o)
     {
-        const auto found = m_impl.builtins.index.find(o);
-        const std::uint32_t builtin = found == m_impl.builtins.index.end() ? 0 : found->second;
+        const std::uint32_t builtin = m_impl.builtins.find(o);
         switch (o->tt) {
         case LUA_VTABLE: {
             Table *t = gco2t(o);
@@ -756,6 +754,7 @@ void ScriptVm::Impl::buildBuiltins()
 {
     builtins.index.clear();
     builtins.objects.clear();
+    std::unordered_set<const void *> seen;
     LuaRunScope scope(context, L);
     // Depth first in slot order: library tables have only string and integer keys, whose
     // placement does not depend on addresses, so every fresh VM is walked in the same order.
@@ -776,9 +775,10 @@ void ScriptVm::Impl::buildBuiltins()
             key = gcvalue(&v);
         else
             continue;
-        if (!builtins.index.emplace(key, static_cast<std::uint32_t>(builtins.objects.size() + 1)).second)
+        if (!seen.insert(key).second)
             continue;
         builtins.objects.push_back(v);
+        builtins.index.emplace_back(key, static_cast<std::uint32_t>(builtins.objects.size()));
         if (!ttistable(&v))
             continue;
         Table *t = hvalue(&v);
@@ -795,6 +795,10 @@ void ScriptVm::Impl::buildBuiltins()
             }
         std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(mark), stack.end());
     }
+    std::sort(builtins.index.begin(), builtins.index.end(),
+        [](const auto &a, const auto &b) { return std::less<const void *>()(a.first, b.first); });
+    builtins.index.shrink_to_fit();
+    builtins.objects.shrink_to_fit();
 }
 
 QByteArray ScriptVm::serialize() const

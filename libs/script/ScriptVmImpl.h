@@ -11,7 +11,8 @@
 
 #include "lobject.h"
 
-#include <unordered_map>
+#include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,8 +55,20 @@ struct ScriptVm::Impl
     // by that number instead of storing them.
     struct Builtins
     {
-        std::unordered_map<const void *, std::uint32_t> index; // GC objects and light C functions
+        // GC objects and light C functions -> index, sorted by address: a few hundred entries
+        // in one block, searched on every value a state hash meets. (A hash map cost each VM
+        // about 10 KB of scattered nodes, more than the rest of its bookkeeping.)
+        std::vector<std::pair<const void *, std::uint32_t>> index;
         std::vector<TValue> objects; // index - 1 -> object
+        // 0 when `key` is not a builtin.
+        std::uint32_t find(const void *key) const noexcept
+        {
+            const auto it = std::lower_bound(
+                index.begin(), index.end(), key, [](const auto &entry, const void *k) {
+                    return std::less<const void *>()(entry.first, k);
+                });
+            return it != index.end() && it->first == key ? it->second : 0;
+        }
     };
     Builtins builtins;
     void buildBuiltins();
