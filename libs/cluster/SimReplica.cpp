@@ -394,6 +394,8 @@ QCborMap SimReplica::status() const
     out.insert(QStringLiteral("clients"), qint64(m_server.connections().size()));
     out.insert(QStringLiteral("subscribers"), qint64(m_subscribers.size()));
     out.insert(QStringLiteral("subscribersDropped"), qint64(m_subscribersDropped));
+    out.insert(QStringLiteral("heardLines"), qint64(m_heardLinesSent));
+    out.insert(QStringLiteral("heardMissedTicks"), qint64(m_heardTicksMissed));
     out.insert(QStringLiteral("pending"), qint64(m_pending.size()));
     out.insert(QStringLiteral("upstream"), m_upstream && m_upstream->isReady());
     out.insert(QStringLiteral("objects"), qint64(view.world ? view.world->objects.size() : 0));
@@ -493,14 +495,9 @@ void SimReplica::onMessage(net::Connection *connection, const QCborMap &message)
     } else if (type == QLatin1String("snapshot")) {
         onSnapshotRequest(connection, message);
     } else if (type == QLatin1String("subscribe")) {
-        if (m_diverged) {
-            connection->replyError(message, QStringLiteral("replica diverged, try another"));
-            return;
-        }
-        m_subscribers[connection->connectionId()] = Subscriber { connection, nullptr };
-        connection->reply(
-            message, QCborMap { { QStringLiteral("tick"), qint64(m_state->view().tick) } });
-        scheduleDeltas();
+        onSubscribe(connection, message, false);
+    } else if (type == QLatin1String("listen")) {
+        onSubscribe(connection, message, true);
     } else if (type == QLatin1String("unsubscribe")) {
         m_subscribers.erase(connection->connectionId());
         connection->reply(message);
@@ -510,6 +507,58 @@ void SimReplica::onMessage(net::Connection *connection, const QCborMap &message)
     } else {
         connection->replyError(message, QStringLiteral("unknown message type \"%1\"").arg(type));
     }
+}
+
+void SimReplica::onSubscribe(net::Connection *connection, const QCborMap &message, bool listenOnly)
+{
+    if (m_diverged) {
+        connection->replyError(message, QStringLiteral("replica diverged, try another"));
+        return;
+    }
+    const QString type = message.value(kType).toString();
+    // Checked before anything changes: a bad request leaves the connection's stream as it was.
+    const bool listens = listenOnly || message.contains(QStringLiteral("avatar"));
+    const QCborValue avatar = message.value(QStringLiteral("avatar"));
+    if (listens && (!avatar.isInteger() || avatar.toInteger() < 0)) {
+        connection->replyError(message,
+            QStringLiteral("%1: \"avatar\" must be an avatar id (a non-negative integer)")
+                .arg(type));
+        return;
+    }
+    const QCborValue after = message.value(QStringLiteral("after"));
+    if (message.contains(QStringLiteral("after"))
+        && (!after.isInteger() || after.toInteger() < 0)) {
+        connection->replyError(message,
+            QStringLiteral("%1: \"after\" must be a tick (a non-negative integer)").arg(type));
+        return;
+    }
+    const quint64 tick = m_state->view().tick;
+    const quint64 id = connection->connectionId();
+    auto existing = m_subscribers.find(id);
+    if (existing == m_subscribers.end()) {
+        existing = m_subscribers.emplace(id, Subscriber {}).first;
+        existing->second.connection = connection;
+        existing->second.wantsState = !listenOnly;
+    }
+    Subscriber &subscriber = existing->second;
+    if (!listenOnly) {
+        subscriber.wantsState = true;
+        subscriber.sent = nullptr;
+    }
+    QCborMap reply { { QStringLiteral("tick"), qint64(tick) } };
+    if (listens) {
+        subscriber.avatar = sim::AvatarId(avatar.toInteger());
+        subscriber.heardTick = after.isInteger() ? quint64(after.toInteger()) : tick;
+        reply.insert(QStringLiteral("avatar"), qint64(subscriber.avatar));
+        reply.insert(QStringLiteral("after"), qint64(subscriber.heardTick));
+        if (subscriber.avatar == 0 && !subscriber.wantsState) {
+            m_subscribers.erase(existing);
+            connection->reply(message, reply);
+            return;
+        }
+    }
+    connection->reply(message, reply);
+    scheduleDeltas();
 }
 
 void SimReplica::refuse(net::Connection *connection, const QString &type, const QCborMap &message,
@@ -1376,6 +1425,7 @@ void SimReplica::pushDeltas()
         flush(true);
         return out;
     };
+    std::vector<QCborMap> heard;
     for (auto it = m_subscribers.begin(); it != m_subscribers.end();) {
         Subscriber &subscriber = it->second;
         net::Connection *connection = subscriber.connection;
@@ -1383,20 +1433,34 @@ void SimReplica::pushDeltas()
             it = m_subscribers.erase(it);
             continue;
         }
-        if (subscriber.sent == now) {
+        // A tick's chat goes before its delta: once a client has the delta of tick n, it has
+        // every line heard up to n (what it passes as "after" to the next replica).
+        heard.clear();
+        if (subscriber.avatar != 0 && subscriber.heardTick < quint64(now->tick))
+            heardMessages(subscriber, quint64(now->tick), heard);
+        const bool deltaOwed = subscriber.wantsState && subscriber.sent != now;
+        if (!deltaOwed && heard.empty()) {
             ++it;
             continue;
         }
-        const sim::WorldState *base = subscriber.sent.get();
-        auto messages = cache.find(base);
-        if (messages == cache.end())
-            messages = cache.emplace(base, build(base)).first;
         // Too slow: what was sent for earlier ticks is still not written when the next is due.
         bool dropped = connection->bytesToWrite() > m_options.subscriberMaxQueueBytes;
-        for (const QCborMap &message : messages->second) {
+        for (const QCborMap &message : heard) {
             if (dropped || !connection->send(message)) {
                 dropped = true;
                 break;
+            }
+        }
+        if (deltaOwed && !dropped) {
+            const sim::WorldState *base = subscriber.sent.get();
+            auto messages = cache.find(base);
+            if (messages == cache.end())
+                messages = cache.emplace(base, build(base)).first;
+            for (const QCborMap &message : messages->second) {
+                if (!connection->send(message)) {
+                    dropped = true;
+                    break;
+                }
             }
         }
         if (dropped) {
@@ -1409,8 +1473,49 @@ void SimReplica::pushDeltas()
             it = m_subscribers.erase(it);
             continue;
         }
-        subscriber.sent = now;
+        if (subscriber.wantsState)
+            subscriber.sent = now;
         ++it;
+    }
+}
+
+void SimReplica::heardMessages(Subscriber &subscriber, quint64 tick, std::vector<QCborMap> &out)
+{
+    const SimStateMachine::HeardLines heard
+        = m_state->heardBy(subscriber.avatar, subscriber.heardTick, tick);
+    subscriber.heardTick = tick;
+    m_heardTicksMissed += heard.missedTicks;
+    m_heardLinesSent += heard.lines.size();
+    static const char *const rangeNames[] = { "whisper", "say", "shout", "region" };
+    QCborArray lines;
+    quint64 lineTick = 0;
+    auto flush = [&] {
+        QCborMap message { { kType, QStringLiteral("heard") },
+            { QStringLiteral("tick"), qint64(lineTick) }, { QStringLiteral("lines"), lines } };
+        if (out.empty() && heard.missedTicks != 0)
+            message.insert(QStringLiteral("missedTicks"), qint64(heard.missedTicks));
+        out.push_back(std::move(message));
+        lines = {};
+    };
+    for (const auto &[at, line] : heard.lines) {
+        if (at != lineTick && !lines.isEmpty())
+            flush();
+        lineTick = at;
+        const auto range = size_t(line.range);
+        lines.append(QCborMap { { QStringLiteral("speaker"), qint64(line.speaker) },
+            { QStringLiteral("fromAvatar"), line.fromAvatar },
+            { QStringLiteral("name"), QString::fromStdString(line.name) },
+            { QStringLiteral("channel"), qint64(line.channel) },
+            { QStringLiteral("range"),
+                QLatin1String(range < std::size(rangeNames) ? rangeNames[range] : "say") },
+            { QStringLiteral("pos"), vec3(line.position) },
+            { QStringLiteral("text"), QString::fromStdString(line.text) } });
+    }
+    if (!lines.isEmpty()) {
+        flush();
+    } else if (heard.missedTicks != 0) {
+        lineTick = tick;
+        flush();
     }
 }
 

@@ -95,7 +95,7 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //       signed int). Trusted senders only (see SimReplicaOptions::clusterToken).
 //   {"t":"status","id":i} -> reply with role, term, commit, applied, tick, tickTimeUs, hash,
 //       leader, leaderClient, voters, voterIds, members, clients, subscribers,
-//       subscribersDropped, pending, upstream, divergences,
+//       subscribersDropped, heardLines, heardMissedTicks, pending, upstream, divergences,
 //       diverged, divergedTick, firstDifference, resyncs, resyncTick, dissents, and latencyUs:
 //       {stage: [p50, p99, samples]} over recent acknowledged actions of the leader's own ticks,
 //       stages wait, toRaft, commit, apply, toGateway, ack, total, tickInterval (see Stage)
@@ -110,7 +110,20 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //   {"t":"subscribe","id":i} -> reply {"tick"}, then {"t":"state","tick","objects","avatars",
 //       "final"} (the whole world, paged) and per applied tick(s) {"t":"delta","from","tick",
 //       "objects","avatars","removedObjects","removedAvatars","final"}; see encodeObject/Avatar.
-//       {"t":"unsubscribe","id":i} stops it.
+//       {"t":"unsubscribe","id":i} stops it (and the chat below).
+//       Optional "avatar":a (and "after":k) also listens as avatar a, as "listen" does.
+//   {"t":"listen","id":i,"avatar":a,"after":k} -> reply {"tick","avatar","after"}; then, for
+//       every applied tick in which avatar a heard public chat (channel 0 lines said within their
+//       range of where it stood; its own lines too), in tick order and each line once, before
+//       that tick's delta: {"t":"heard","tick":n,"lines":[{"speaker","fromAvatar","name",
+//       "channel","range":"whisper"|"say"|"shout"|"region","pos":[x,y,z],"text"}...]}. Lines of
+//       ticks after k (optional; default the current tick), so a client that moves to another
+//       replica passes the last tick it has and gets neither a gap nor a repeat (every replica
+//       hears the same). Replicas keep the lines of the recent ticks only (a few seconds); ticks
+//       of the span no longer kept are counted in "missedTicks":m on the next heard message
+//       instead. Avatar 0 stops listening. Works without "subscribe" (lines only). An avatar not
+//       (yet) in the region is accepted: it hears nothing until it enters. A subscriber too slow
+//       to take its lines is disconnected like a slow state subscriber.
 //   Admin (trusted senders only, with "token" when a cluster token is set; on the leader, a
 //   follower relays them to the leader and relays the reply):
 //   {"t":"addReplica","id":i,"replica":r,"raft":"host:port","client":"host:port"} -> reply
@@ -186,6 +199,9 @@ private:
     {
         QPointer<net::Connection> connection;
         std::shared_ptr<const sim::WorldState> sent; // null: the full state is owed
+        bool wantsState = true; // false: listens to chat only
+        sim::AvatarId avatar = 0; // listens as this avatar (0: not listening)
+        quint64 heardTick = 0; // heard lines of ticks up to this one were sent
     };
     struct SnapshotCache
     {
@@ -202,6 +218,7 @@ private:
     void onAction(net::Connection *connection, const QCborMap &message, bool forwarded);
     void onAdmin(net::Connection *connection, const QCborMap &message);
     void onSnapshotRequest(net::Connection *connection, const QCborMap &message);
+    void onSubscribe(net::Connection *connection, const QCborMap &message, bool listenOnly);
     void onScriptRequest(net::Connection *connection, const QCborMap &message);
     void onTick();
     void armTicker();
@@ -233,6 +250,8 @@ private:
     // State streaming.
     void scheduleDeltas();
     void pushDeltas();
+    // Appends the heard messages owed to a listening subscriber up to `tick`.
+    void heardMessages(Subscriber &subscriber, quint64 tick, std::vector<QCborMap> &out);
 
     SimReplicaOptions m_options;
     std::shared_ptr<SimStateMachine> m_state;
@@ -275,6 +294,8 @@ private:
     std::map<quint64, Subscriber> m_subscribers; // by connection id
     bool m_deltasScheduled = false;
     quint64 m_subscribersDropped = 0;
+    quint64 m_heardLinesSent = 0;
+    quint64 m_heardTicksMissed = 0;
     SnapshotCache m_snapshot;
     quint64 m_nextSnapshotToken = 1;
 };

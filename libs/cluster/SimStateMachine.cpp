@@ -9,6 +9,8 @@
 #include <QFile>
 #include <QtEndian>
 
+#include <algorithm>
+
 #include <cstring>
 
 namespace metatopia::cluster {
@@ -218,8 +220,9 @@ void SimStateMachine::apply(quint64 index, const QByteArray &batch)
 
     QElapsedTimer timer;
     timer.start();
-    m_engine->step(tick);
+    const sim::TickReport &report = m_engine->step(tick);
     const qint64 ns = timer.nsecsElapsed();
+    keepHeard(m_engine->tick(), report.heard);
     {
         std::lock_guard lock(m_mutex);
         m_view.actionsApplied += fresh;
@@ -371,6 +374,10 @@ bool SimStateMachine::restoreState(const QByteArray &snapshot, quint64 *stateInd
         m_ticks.clear();
         m_worlds.clear();
         m_directory = std::move(directory);
+        // Nothing is known of what was heard before the restored state.
+        m_heard.clear();
+        m_heardLines = 0;
+        m_heardFloor = m_engine->tick();
     }
     remember(0, m_engine->tick(), m_engine->stateHash());
     return true;
@@ -392,6 +399,46 @@ void SimStateMachine::remember(quint64 index, quint64 tick, quint64 hash)
         while (m_ticks.size() > m_options.hashHistory)
             m_ticks.erase(m_ticks.begin());
     }
+}
+
+void SimStateMachine::keepHeard(quint64 tick, const std::vector<sim::HeardChat> &heard)
+{
+    std::lock_guard lock(m_mutex);
+    if (!heard.empty()) {
+        m_heard[tick] = heard;
+        m_heardLines += heard.size();
+    }
+    auto dropOldest = [this] {
+        m_heardFloor = qMax(m_heardFloor, m_heard.begin()->first);
+        m_heardLines -= m_heard.begin()->second.size();
+        m_heard.erase(m_heard.begin());
+    };
+    while (!m_heard.empty() && m_heard.begin()->first + m_options.heardHistory <= tick)
+        dropOldest();
+    while (m_heard.size() > 1 && m_heardLines > m_options.maxHeardLines)
+        dropOldest();
+    if (tick > m_options.heardHistory)
+        m_heardFloor = qMax(m_heardFloor, tick - m_options.heardHistory);
+}
+
+SimStateMachine::HeardLines SimStateMachine::heardBy(
+    sim::AvatarId avatar, quint64 afterTick, quint64 upToTick) const
+{
+    HeardLines out;
+    if (upToTick <= afterTick)
+        return out;
+    std::lock_guard lock(m_mutex);
+    if (afterTick < m_heardFloor)
+        out.missedTicks = qMin(m_heardFloor, upToTick) - afterTick;
+    for (auto it = m_heard.upper_bound(afterTick); it != m_heard.end() && it->first <= upToTick;
+         ++it) {
+        const std::vector<sim::HeardChat> &heard = it->second;
+        auto first = std::lower_bound(heard.begin(), heard.end(), avatar,
+            [](const sim::HeardChat &h, sim::AvatarId id) { return h.avatar < id; });
+        for (; first != heard.end() && first->avatar == avatar; ++first)
+            out.lines.emplace_back(it->first, first->line);
+    }
+    return out;
 }
 
 void SimStateMachine::publish(quint64 index, qint64 tickNs)

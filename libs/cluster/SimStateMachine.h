@@ -74,6 +74,11 @@ struct SimStateMachineOptions
     size_t worldHistory = 256;
     // Test-only fault: at this tick, add a stray object on this replica only (0: never).
     quint64 faultAtTick = 0;
+    // Public chat heard by avatars (TickReport::heard) is kept for the gateway for this many
+    // ticks, and at most maxHeardLines lines in all (the oldest ticks go first): enough for a
+    // gateway thread that falls a few seconds behind the raft thread.
+    size_t heardHistory = 1024;
+    size_t maxHeardLines = 16384;
 };
 
 // The sim as raft's replicated state: each committed TickEntry becomes TickBatch n (seed derived
@@ -132,9 +137,21 @@ public:
     // This replica's state hash after `tick` (recent ticks only).
     std::optional<quint64> hashAt(quint64 tick) const;
 
+    // What one avatar heard in ticks after `afterTick` up to `upToTick`, in tick order (and in
+    // the engine's order within a tick). Identical on every replica, since each applies every
+    // tick. `missedTicks`: how many ticks of that span are no longer kept (too old, or before a
+    // restore), so their lines, if there were any, cannot be given.
+    struct HeardLines
+    {
+        std::vector<std::pair<quint64, sim::ChatLine>> lines; // (tick, line)
+        quint64 missedTicks = 0;
+    };
+    HeardLines heardBy(sim::AvatarId avatar, quint64 afterTick, quint64 upToTick) const;
+
 private:
     void publish(quint64 index, qint64 tickNs);
     void remember(quint64 index, quint64 tick, quint64 hash);
+    void keepHeard(quint64 tick, const std::vector<sim::HeardChat> &heard);
     bool restoreState(const QByteArray &snapshot, quint64 *stateIndex);
 
     SimStateMachineOptions m_options;
@@ -148,6 +165,11 @@ private:
     std::map<quint64, quint64> m_ticks; // log index -> tick
     std::map<quint64, std::shared_ptr<const sim::WorldState>> m_worlds; // tick -> S(tick)
     std::map<quint64, QString> m_directory;
+    // tick -> the heard lines of that tick (sorted by avatar, as the engine leaves them); ticks
+    // where nobody heard anything are not stored. Ticks up to m_heardFloor are not known.
+    std::map<quint64, std::vector<sim::HeardChat>> m_heard;
+    size_t m_heardLines = 0;
+    quint64 m_heardFloor = 0;
     // Entries up to this index are already in the state (it came from a resync snapshot taken
     // after them): raft delivers them again, they are skipped.
     quint64 m_skipUntil = 0;

@@ -6,6 +6,7 @@
 #include "net/PinStore.h"
 
 #include <QCborArray>
+#include <QDateTime>
 #include <QRandomGenerator>
 
 #include <cmath>
@@ -43,6 +44,7 @@ WorldSession::WorldSession(const QString &pinFile, QObject *parent)
     // from being taken for an earlier run's.
     , m_clientId((QRandomGenerator::system()->generate64() >> 12) | 1)
 {
+    m_nearby.setConversation(QStringLiteral("nearby"));
     m_retry.setSingleShot(true);
     connect(&m_retry, &QTimer::timeout, this, [this] {
         if (m_running && !m_gateways.isEmpty())
@@ -143,6 +145,7 @@ void WorldSession::dropConnection()
     connection->close();
     connection->deleteLater();
     m_subscribeRequest = 0;
+    m_listenRequest = 0;
     m_receivingState = false;
     for (const auto &[request, object] : m_scriptRequests)
         m_scriptsWanted.push_back(object);
@@ -218,7 +221,37 @@ void WorldSession::resubscribe()
     m_incomingObjects.clear();
     m_incomingAvatars.clear();
     m_receivingState = true;
-    m_subscribeRequest = m_connection->request(QCborMap { { kType, QStringLiteral("subscribe") } });
+    QCborMap request { { kType, QStringLiteral("subscribe") } };
+    if (m_listenAvatar != 0) {
+        request.insert(QStringLiteral("avatar"), m_listenAvatar);
+        if (m_heardThrough > 0)
+            request.insert(QStringLiteral("after"), m_heardThrough);
+    }
+    m_subscribeRequest = m_connection->request(request);
+}
+
+void WorldSession::setListenAvatar(qint64 avatar)
+{
+    avatar = qMax<qint64>(0, avatar);
+    if (avatar == m_listenAvatar)
+        return;
+    m_listenAvatar = avatar;
+    // A new listener hears from now on.
+    m_heardThrough = 0;
+    m_lastHeardTick = 0;
+    sendListen(false);
+    emit listenAvatarChanged();
+}
+
+void WorldSession::sendListen(bool resume)
+{
+    if (!m_connection || !m_connection->isReady() || m_subscribeRequest == 0)
+        return; // the next subscribe names the avatar
+    QCborMap request { { kType, QStringLiteral("listen") },
+        { QStringLiteral("avatar"), m_listenAvatar } };
+    if (resume && m_heardThrough > 0)
+        request.insert(QStringLiteral("after"), m_heardThrough);
+    m_listenRequest = m_connection->request(request);
 }
 
 quint64 WorldSession::sendAction(const QCborMap &action)
@@ -234,6 +267,17 @@ quint64 WorldSession::sendAction(const QCborMap &action)
     }
     m_unacked.emplace(seq, action);
     emit pendingActionsChanged();
+    // Entering makes the session listen as the avatar (before the enter is sent, so no line the
+    // avatar hears right away is missed).
+    const QString kind = action.value(QStringLiteral("kind")).toString();
+    const qint64 avatar = action.value(QStringLiteral("avatar")).toInteger();
+    if (kind == QLatin1String("enter")) {
+        m_listenName = action.value(QStringLiteral("name")).toString();
+        m_nearby.setSelfUser(m_listenName);
+        setListenAvatar(avatar);
+    } else if (kind == QLatin1String("leave") && avatar == m_listenAvatar) {
+        setListenAvatar(0);
+    }
     sendQueued(seq);
     return seq;
 }
@@ -312,6 +356,8 @@ void WorldSession::onMessage(const QCborMap &message)
         onState(message);
     } else if (type == QLatin1String("delta")) {
         onDelta(message);
+    } else if (type == QLatin1String("heard")) {
+        onHeard(message);
     } else if (type == QLatin1String("ack")) {
         if (quint64(message.value(QStringLiteral("client")).toInteger()) != m_clientId)
             return;
@@ -340,8 +386,22 @@ void WorldSession::onReply(const QCborMap &message)
     const quint64 id = quint64(message.value(QStringLiteral("id")).toInteger());
     const QString error = message.value(QStringLiteral("error")).toString();
     if (id != 0 && id == m_subscribeRequest) {
-        if (!error.isEmpty())
+        if (!error.isEmpty()) {
             scheduleReconnect(tr("%1 refused the subscription: %2").arg(m_current, error));
+            return;
+        }
+        // A world restarted from scratch counts its ticks from 1 again: hear from its now.
+        const qint64 tick = message.value(QStringLiteral("tick")).toInteger();
+        if (m_listenAvatar != 0 && m_heardThrough > tick) {
+            m_heardThrough = 0;
+            m_lastHeardTick = 0;
+            sendListen(false);
+        }
+        return;
+    }
+    if (id != 0 && id == m_listenRequest) {
+        if (!error.isEmpty())
+            emit streamError(tr("%1 refused to listen: %2").arg(m_current, error));
         return;
     }
     const auto request = m_scriptRequests.find(id);
@@ -395,6 +455,8 @@ void WorldSession::onState(const QCborMap &message)
     m_incomingObjects.clear();
     m_incomingAvatars.clear();
     m_tick = message.value(QStringLiteral("tick")).toInteger();
+    if (m_listenAvatar != 0)
+        m_heardThrough = qMax(m_heardThrough, m_tick);
     m_failuresInARow = 0;
     m_delayMs = m_minDelayMs;
     setState(State::Live, tr("In the region via %1").arg(m_current));
@@ -438,7 +500,48 @@ void WorldSession::onDelta(const QCborMap &message)
     // Pages of one delta share its tick; the model is at that tick after the final one.
     if (message.value(QStringLiteral("final")).toBool() && tick != m_tick) {
         m_tick = tick;
+        if (m_listenAvatar != 0)
+            m_heardThrough = qMax(m_heardThrough, m_tick);
         emit tickChanged();
+    }
+}
+
+void WorldSession::onHeard(const QCborMap &message)
+{
+    if (m_listenAvatar == 0)
+        return;
+    const qint64 tick = message.value(QStringLiteral("tick")).toInteger();
+    if (const qint64 missed = message.value(QStringLiteral("missedTicks")).toInteger(); missed > 0)
+        emit heardMissed(missed);
+    // Each tick's lines come once; a repeat could only be a replica's mistake.
+    if (tick <= m_lastHeardTick) {
+        emit streamError(tr("heard lines of tick %1 again (already at %2): skipped")
+                             .arg(tick)
+                             .arg(m_lastHeardTick));
+        return;
+    }
+    m_lastHeardTick = tick;
+    m_heardThrough = qMax(m_heardThrough, tick);
+    for (const QCborValue &item : message.value(QStringLiteral("lines")).toArray()) {
+        const QCborMap line = item.toMap();
+        const QString name = line.value(QStringLiteral("name")).toString();
+        const QString text = line.value(QStringLiteral("text")).toString();
+        QVariantMap row { { QStringLiteral("tick"), tick },
+            { QStringLiteral("speaker"), line.value(QStringLiteral("speaker")).toInteger() },
+            { QStringLiteral("fromAvatar"), line.value(QStringLiteral("fromAvatar")).toBool() },
+            { QStringLiteral("name"), name },
+            { QStringLiteral("channel"), line.value(QStringLiteral("channel")).toInteger() },
+            { QStringLiteral("range"), line.value(QStringLiteral("range")).toString() },
+            { QStringLiteral("text"), text } };
+        ChatMessage chat;
+        chat.id = m_nextNearbyId++;
+        chat.channel = QStringLiteral("nearby");
+        chat.to = chat.channel;
+        chat.from = name;
+        chat.text = text;
+        chat.timestampMs = QDateTime::currentMSecsSinceEpoch();
+        m_nearby.addMessage(chat);
+        emit heard(row);
     }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ui/AvatarListModel.h"
+#include "ui/MessageListModel.h"
 #include "ui/ObjectListModel.h"
 
 #include <QCborMap>
@@ -31,6 +32,10 @@ class PinStore;
 // acknowledged yet are sent again, in order, after connecting to another replica, and the
 // cluster de-duplicates them, so each takes effect once. Script sources are asked for with
 // "script" requests (answered by any replica: scripts are copyleft and readable by everyone).
+// Once an avatar enters through the session, the session listens as it: the public chat
+// (channel 0) it hears in the sim, scripts' and avatars' (its own included, once) arrives as
+// heard() and as rows of `nearby`; after a failover the next replica continues from the last
+// tick the session has, so no line is lost or shown twice.
 class WorldSession : public QObject
 {
     Q_OBJECT
@@ -45,6 +50,11 @@ class WorldSession : public QObject
     Q_PROPERTY(int reconnects READ reconnects NOTIFY stateChanged)
     Q_PROPERTY(metatopia::ObjectListModel *objects READ objects CONSTANT)
     Q_PROPERTY(metatopia::AvatarListModel *avatars READ avatars CONSTANT)
+    // The avatar whose chat the session hears (0: none); set by entering, cleared by leaving.
+    Q_PROPERTY(
+        qint64 listenAvatar READ listenAvatar WRITE setListenAvatar NOTIFY listenAvatarChanged)
+    // What the avatar heard in the sim, oldest first (from: the speaker's name).
+    Q_PROPERTY(metatopia::MessageListModel *nearby READ nearby CONSTANT)
 public:
     enum class State
     {
@@ -73,6 +83,9 @@ public:
     quint64 clientId() const { return m_clientId; }
     ObjectListModel *objects() { return &m_objects; }
     AvatarListModel *avatars() { return &m_avatars; }
+    qint64 listenAvatar() const { return m_listenAvatar; }
+    void setListenAvatar(qint64 avatar);
+    MessageListModel *nearby() { return &m_nearby; }
     // Back-off between attempts: starts at minMs after a drop, doubles up to maxMs.
     void setReconnectDelays(int minMs, int maxMs);
 
@@ -113,6 +126,12 @@ signals:
     // source for an object without a script.
     void scriptReceived(qint64 object, const QVariantMap &script);
     void scriptFailed(qint64 object, const QString &error);
+    void listenAvatarChanged();
+    // A public chat line the avatar heard: {tick, speaker, fromAvatar, name, channel, range,
+    // text}. In tick order, each once.
+    void heard(const QVariantMap &line);
+    // The replica no longer had the lines of this many ticks (the session fell far behind).
+    void heardMissed(qint64 ticks);
     // Records of the stream that could not be used (skipped; the rest of the message applies).
     void streamError(const QString &error);
 
@@ -125,6 +144,8 @@ private:
     void onDelta(const QCborMap &message);
     void onReply(const QCborMap &message);
     void resubscribe();
+    void onHeard(const QCborMap &message);
+    void sendListen(bool resume);
     void sendQueued(quint64 seq);
     void setState(State state, const QString &text);
     void dropConnection();
@@ -155,6 +176,16 @@ private:
     qint64 m_tick = 0;
     ObjectListModel m_objects;
     AvatarListModel m_avatars;
+
+    qint64 m_listenAvatar = 0;
+    QString m_listenName;
+    quint64 m_listenRequest = 0;
+    // Every line heard up to this tick has arrived (a tick's lines come before its delta):
+    // where the next replica continues. 0: from its current tick.
+    qint64 m_heardThrough = 0;
+    qint64 m_lastHeardTick = 0;
+    qint64 m_nextNearbyId = 1;
+    MessageListModel m_nearby;
 
     std::map<quint64, qint64> m_scriptRequests; // request id -> object
     std::vector<qint64> m_scriptsWanted; // asked while offline or in flight on a lost connection

@@ -6,7 +6,8 @@
 // follower rebuilds exactly the replica's world from the full state and the per-tick deltas; a
 // subscriber that stops reading is dropped instead of growing the replica's memory; a client
 // flooding actions far above the rate limit is cut off while another client keeps normal
-// latency; garbage on the client port changes nothing; nothing is applied twice.
+// latency; garbage on the client port changes nothing; nothing is applied twice; public chat
+// reaches the listeners of the avatars in range, each line once.
 
 #include "SimClusterHarness.h"
 #include "net/Frame.h"
@@ -94,6 +95,79 @@ private:
     bool m_inDelta = false;
     bool m_broken = false;
     bool m_gone = false;
+};
+
+// Listens to public chat as one avatar ("subscribe" with "avatar", or "listen" alone) and keeps
+// every heard line with its tick; with the state stream, also the tick the stream is at.
+class Listener final : public QObject
+{
+public:
+    struct Line
+    {
+        qint64 tick = 0;
+        qint64 speaker = 0;
+        bool fromAvatar = false;
+        QString name;
+        qint64 channel = -1;
+        QString range;
+        QString text;
+        bool operator==(const Line &) const = default;
+    };
+
+    Listener(const QString &address, net::PinStore &pins, qint64 avatar, bool withState,
+        std::optional<qint64> after = std::nullopt)
+    {
+        const auto [host, port] = splitHostPort(address);
+        m_connection = net::Connection::connectToHost(host, port, pins);
+        connect(m_connection.get(), &net::Connection::ready, this, [=, this] {
+            QCborMap request { { QStringLiteral("t"),
+                                   withState ? QStringLiteral("subscribe")
+                                             : QStringLiteral("listen") },
+                { QStringLiteral("avatar"), avatar } };
+            if (after)
+                request.insert(QStringLiteral("after"), *after);
+            m_request = m_connection->request(request);
+        });
+        connect(m_connection.get(), &net::Connection::messageReceived, this, &Listener::onMessage);
+    }
+
+    bool listening() const { return m_listening; }
+    qint64 tick() const { return m_tick; } // of the state stream, -1 before the full state
+    std::vector<Line> lines;
+    bool inOrder = true; // heard ticks strictly increase
+    qint64 missedTicks = 0;
+
+private:
+    void onMessage(const QCborMap &message)
+    {
+        const QString type = message.value(QStringLiteral("t")).toString();
+        if (quint64(message.value(QStringLiteral("id")).toInteger()) == m_request) {
+            m_listening = !message.contains(QStringLiteral("error"));
+        } else if (type == QLatin1String("heard")) {
+            const qint64 tick = message.value(QStringLiteral("tick")).toInteger();
+            inOrder = inOrder && tick > m_heardTick;
+            m_heardTick = tick;
+            missedTicks += message.value(QStringLiteral("missedTicks")).toInteger();
+            for (const QCborValue &value : message.value(QStringLiteral("lines")).toArray()) {
+                const QCborMap line = value.toMap();
+                lines.push_back(Line { tick, line.value(QStringLiteral("speaker")).toInteger(),
+                    line.value(QStringLiteral("fromAvatar")).toBool(),
+                    line.value(QStringLiteral("name")).toString(),
+                    line.value(QStringLiteral("channel")).toInteger(-1),
+                    line.value(QStringLiteral("range")).toString(),
+                    line.value(QStringLiteral("text")).toString() });
+            }
+        } else if ((type == QLatin1String("state") || type == QLatin1String("delta"))
+            && message.value(QStringLiteral("final")).toBool()) {
+            m_tick = message.value(QStringLiteral("tick")).toInteger();
+        }
+    }
+
+    std::unique_ptr<net::Connection> m_connection;
+    quint64 m_request = 0;
+    bool m_listening = false;
+    qint64 m_tick = -1;
+    qint64 m_heardTick = -1;
 };
 
 // A raw TLS client below net::Connection: says hello, then writes whatever it is given and
@@ -327,6 +401,148 @@ private slots:
         QVERIFY(missing->value(QStringLiteral("error"))
                     .toString()
                     .contains(QLatin1String("no object")));
+    }
+
+    // What a script and an avatar say on channel 0 reaches the clients of the avatars within
+    // 20 m (on followers and the leader alike, each line once, in tick order), and not the
+    // client of an avatar 70 m away. A client that comes from another replica with the last tick
+    // it has gets exactly the lines after it. Malformed requests get a clear error.
+    void heardChatReachesListenersInRange()
+    {
+        const quint64 leaderId = m_cluster.leader();
+        const quint64 via = follower();
+        QVERIFY(leaderId != 0 && via != 0);
+        const quint64 other = 6 - leaderId - via; // the third replica
+        SimNode &replica = m_cluster.node(via);
+        constexpr qint64 nearId = 4101;
+        constexpr qint64 farId = 4102;
+        Listener nearOnFollower(replica.client, *m_cluster.pins, nearId, true);
+        Listener nearOnLeader(m_cluster.node(leaderId).client, *m_cluster.pins, nearId, false);
+        Listener far(replica.client, *m_cluster.pins, farId, true);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            nearOnFollower.listening() && nearOnLeader.listening() && far.listening(), 10000);
+
+        Subscriber world(replica.client, *m_cluster.pins);
+        const auto [host, port] = splitHostPort(replica.client);
+        auto actor = net::Connection::connectToHost(host, port, *m_cluster.pins);
+        QSignalSpy actorReady(actor.get(), &net::Connection::ready);
+        QVERIFY(actorReady.wait(5000));
+        QSignalSpy actorMessages(actor.get(), &net::Connection::messageReceived);
+        qint64 seq = 0;
+        auto acks = [&] {
+            qint64 count = 0;
+            for (const QList<QVariant> &args : actorMessages) {
+                if (args.at(0).value<QCborMap>().value(QStringLiteral("t")).toString()
+                    == QLatin1String("ack"))
+                    ++count;
+            }
+            return count;
+        };
+        QCborMap create { { QStringLiteral("kind"), QStringLiteral("create") },
+            { QStringLiteral("name"), QStringLiteral("talker") }, { QStringLiteral("owner"), 41 },
+            { QStringLiteral("x"), 50000 }, { QStringLiteral("y"), 50000 },
+            { QStringLiteral("z"), 0 },
+            { QStringLiteral("script"),
+                QStringLiteral("function on_touch(avatar, name)\n"
+                               "  say(0, 'Hello, ' .. name)\n"
+                               "  say(5, 'not public')\n"
+                               "end\n") } };
+        actor->send(actionMessage(41, ++seq, create));
+        auto enter = [](qint64 avatar, const char *name, qint64 x) {
+            return QCborMap { { QStringLiteral("kind"), QStringLiteral("enter") },
+                { QStringLiteral("avatar"), avatar }, { QStringLiteral("account"), avatar },
+                { QStringLiteral("name"), QLatin1String(name) }, { QStringLiteral("x"), x },
+                { QStringLiteral("y"), 50000 }, { QStringLiteral("z"), 0 } };
+        };
+        actor->send(actionMessage(41, ++seq, enter(nearId, "near", 52000))); // 2 m away
+        actor->send(actionMessage(41, ++seq, enter(farId, "far", 120000))); // 70 m away
+        QTRY_COMPARE_WITH_TIMEOUT(acks(), seq, 10000);
+        qint64 talker = 0;
+        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(world.names.begin(), world.names.end(),
+                                     [&talker](const auto &entry) {
+                                         talker = entry.first;
+                                         return entry.second == QLatin1String("talker");
+                                     }),
+            10000);
+
+        // The greeter answers a touch; then near and far each say something.
+        actor->send(actionMessage(41, ++seq,
+            QCborMap { { QStringLiteral("kind"), QStringLiteral("touch") },
+                { QStringLiteral("avatar"), nearId }, { QStringLiteral("object"), talker } }));
+        QTRY_COMPARE_WITH_TIMEOUT(nearOnFollower.lines.size(), size_t(1), 10000);
+        auto say = [](qint64 avatar, const QString &text) {
+            return QCborMap { { QStringLiteral("kind"), QStringLiteral("chat") },
+                { QStringLiteral("avatar"), avatar }, { QStringLiteral("channel"), 0 },
+                { QStringLiteral("text"), text } };
+        };
+        actor->send(actionMessage(41, ++seq, say(nearId, QStringLiteral("hi from near"))));
+        QTRY_COMPARE_WITH_TIMEOUT(nearOnFollower.lines.size(), size_t(2), 10000);
+        actor->send(actionMessage(41, ++seq, say(farId, QStringLiteral("far here"))));
+        QTRY_COMPARE_WITH_TIMEOUT(far.lines.size(), size_t(1), 10000);
+        const qint64 farTick = far.lines.front().tick;
+        // Heard lines go before their tick's delta: once the streams are past far's line, every
+        // line up to it has arrived.
+        QTRY_VERIFY_WITH_TIMEOUT(nearOnFollower.tick() >= farTick && far.tick() >= farTick, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(nearOnLeader.lines.size(), size_t(2), 10000);
+
+        const std::vector<Listener::Line> &heard = nearOnFollower.lines;
+        QCOMPARE(heard.size(), size_t(2));
+        QCOMPARE(heard[0].speaker, talker);
+        QVERIFY(!heard[0].fromAvatar);
+        QCOMPARE(heard[0].name, QStringLiteral("talker"));
+        QCOMPARE(heard[0].channel, qint64(0));
+        QCOMPARE(heard[0].range, QStringLiteral("say"));
+        QCOMPARE(heard[0].text, QStringLiteral("Hello, near"));
+        // One's own line comes back once, as the sim heard it.
+        QCOMPARE(heard[1].speaker, nearId);
+        QVERIFY(heard[1].fromAvatar);
+        QCOMPARE(heard[1].name, QStringLiteral("near"));
+        QCOMPARE(heard[1].text, QStringLiteral("hi from near"));
+        QVERIFY(heard[0].tick < heard[1].tick && heard[1].tick < farTick);
+        QVERIFY(nearOnFollower.inOrder && nearOnLeader.inOrder && far.inOrder);
+        // The leader's replica heard the same, at the same ticks.
+        QVERIFY(nearOnLeader.lines == heard);
+        // 70 m away: only its own line.
+        QCOMPARE(far.lines.size(), size_t(1));
+        QCOMPARE(far.lines[0].speaker, farId);
+        QCOMPARE(far.lines[0].text, QStringLiteral("far here"));
+        QCOMPARE(nearOnFollower.missedTicks + nearOnLeader.missedTicks + far.missedTicks, 0);
+
+        // Moving on to the third replica with the last tick one has: the lines after it, once.
+        Listener resumed(
+            m_cluster.node(other).client, *m_cluster.pins, nearId, true, heard[0].tick);
+        QTRY_VERIFY_WITH_TIMEOUT(resumed.listening() && resumed.tick() >= farTick, 10000);
+        QCOMPARE(resumed.lines.size(), size_t(1));
+        QVERIFY(resumed.lines[0] == heard[1]);
+        Listener replayed(
+            m_cluster.node(other).client, *m_cluster.pins, nearId, false, heard[0].tick - 1);
+        QTRY_COMPARE_WITH_TIMEOUT(replayed.lines.size(), size_t(2), 10000);
+        QVERIFY(replayed.lines == heard);
+
+        // Malformed requests: a clear error, nothing subscribed, the replica keeps serving.
+        const std::vector<QCborMap> bad {
+            QCborMap { { QStringLiteral("t"), QStringLiteral("subscribe") },
+                { QStringLiteral("avatar"), QStringLiteral("near") } },
+            QCborMap { { QStringLiteral("t"), QStringLiteral("listen") },
+                { QStringLiteral("avatar"), -3 } },
+            QCborMap { { QStringLiteral("t"), QStringLiteral("listen") } },
+            QCborMap { { QStringLiteral("t"), QStringLiteral("listen") },
+                { QStringLiteral("avatar"), nearId }, { QStringLiteral("after"), 1.5 } },
+        };
+        for (const QCborMap &request : bad) {
+            const auto reply = m_cluster.query(replica, request);
+            QVERIFY(reply);
+            const QString error = reply->value(QStringLiteral("error")).toString();
+            QVERIFY2(
+                error.contains(QLatin1String("avatar")) || error.contains(QLatin1String("after")),
+                qPrintable(error));
+        }
+        const qint64 before = nearOnFollower.tick();
+        QTRY_VERIFY_WITH_TIMEOUT(nearOnFollower.tick() > before + 5, 10000);
+        actor->send(actionMessage(41, ++seq, say(nearId, QStringLiteral("still here"))));
+        QTRY_COMPARE_WITH_TIMEOUT(nearOnFollower.lines.size(), size_t(3), 10000);
+        QCOMPARE(nearOnFollower.lines.back().text, QStringLiteral("still here"));
+        QVERIFY(m_cluster.statusValue(replica, "heardLines") >= 4);
     }
 
     void slowSubscriberIsDropped()

@@ -323,6 +323,73 @@ private slots:
         QVERIFY(!parseSimPeers(QStringLiteral("x=1:2/3:4")));
         QVERIFY(!parseSimPeers(QStringLiteral("1=127.0.0.1:7001")));
     }
+
+    // The gateway's source of heard chat: per avatar, in tick order, only the span asked for,
+    // bounded, and ticks no longer kept are counted instead of given.
+    void heardLinesAreKeptBoundedPerAvatar()
+    {
+        SimStateMachineOptions options;
+        options.heardHistory = 8;
+        SimStateMachine machine(options);
+        SimStateMachine twin(options);
+        auto enter = [](quint64 seq, sim::AvatarId avatar, int x) {
+            sim::AvatarEnter a;
+            a.avatar = avatar;
+            a.account = avatar;
+            a.name = "a" + std::to_string(avatar);
+            a.position = FVec3 { Fixed::fromInt(x), Fixed::fromInt(10), Fixed::zero() };
+            return Action { { 9, seq }, SimStateMachine::encodeAction(a) };
+        };
+        auto say = [](quint64 seq, sim::AvatarId avatar, const std::string &text) {
+            sim::AvatarChat chat;
+            chat.avatar = avatar;
+            chat.text = text;
+            return Action { { 9, seq }, SimStateMachine::encodeAction(chat) };
+        };
+        std::vector<QByteArray> entries {
+            entry({ enter(1, 1, 10), enter(2, 2, 15), enter(3, 3, 100) }),
+            entry({ say(4, 1, "one") }), entry({}), entry({ say(5, 2, "two") }),
+            entry({ say(6, 3, "far") })
+        };
+        quint64 index = 0;
+        for (const QByteArray &bytes : entries) {
+            ++index;
+            machine.apply(index, bytes);
+            twin.apply(index, bytes);
+        }
+        // Avatar 1 hears itself and avatar 2 (5 m away), not avatar 3 (90 m away).
+        const auto heard = machine.heardBy(1, 0, 5);
+        QCOMPARE(heard.lines.size(), size_t(2));
+        QCOMPARE(heard.missedTicks, quint64(0));
+        QCOMPARE(heard.lines[0].first, quint64(2));
+        QCOMPARE(heard.lines[0].second.text, std::string("one"));
+        QVERIFY(heard.lines[0].second.fromAvatar);
+        QCOMPARE(heard.lines[1].first, quint64(4));
+        QCOMPARE(heard.lines[1].second.speaker, quint64(2));
+        QCOMPARE(machine.heardBy(1, 2, 5).lines.size(), size_t(1));
+        QCOMPARE(machine.heardBy(1, 0, 3).lines.size(), size_t(1));
+        QCOMPARE(machine.heardBy(1, 5, 5).lines.size(), size_t(0));
+        QCOMPARE(machine.heardBy(3, 0, 5).lines.size(), size_t(1));
+        QCOMPARE(machine.heardBy(3, 0, 5).lines[0].second.text, std::string("far"));
+        QCOMPARE(machine.heardBy(4, 0, 5).lines.size(), size_t(0));
+        // Every replica hears the same.
+        const auto other = twin.heardBy(1, 0, 5);
+        QCOMPARE(other.lines.size(), heard.lines.size());
+        for (size_t i = 0; i < heard.lines.size(); ++i) {
+            QCOMPARE(other.lines[i].first, heard.lines[i].first);
+            QCOMPARE(other.lines[i].second.text, heard.lines[i].second.text);
+        }
+        // Past the kept history: the old ticks are counted as missed, newer lines still come.
+        for (int i = 0; i < 10; ++i)
+            machine.apply(++index, entry({}));
+        machine.apply(++index, entry({ say(7, 1, "late") }));
+        const quint64 now = machine.view().tick;
+        const auto late = machine.heardBy(1, 0, now);
+        QCOMPARE(late.lines.size(), size_t(1));
+        QCOMPARE(late.lines[0].second.text, std::string("late"));
+        QCOMPARE(late.missedTicks, now - options.heardHistory);
+        QCOMPARE(machine.heardBy(1, now - 2, now).missedTicks, quint64(0));
+    }
 };
 
 QTEST_GUILESS_MAIN(SimStateMachineTest)

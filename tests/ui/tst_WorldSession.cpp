@@ -3,9 +3,11 @@
 // WorldSession, AvatarController and ScriptInspector against a real local world (the chat
 // server and three sim replicas as metatopia-server processes): the session subscribes and
 // rebuilds the region, an avatar enters and walks and the model follows, a created object
-// appears, its script comes back with its revision history after an edit, killing the replica the
-// session is connected to moves it to another one with the model intact and the actions sent
-// meanwhile applied exactly once, and malformed input is refused clearly.
+// appears, its script comes back with its revision history after an edit, a greeter's answer and
+// one's own line reach the session of the avatar that hears them (and not one 20 m and more
+// away), killing the replica the session is connected to moves it to another one with the model
+// intact, the actions sent meanwhile applied exactly once and no chat line lost or repeated, and
+// malformed input is refused clearly.
 
 #include "ui/AvatarController.h"
 #include "ui/LocalWorld.h"
@@ -64,6 +66,7 @@ private slots:
     void walkingMovesTheAvatarInTheSim();
     void createdObjectAppears();
     void scriptWithHistory();
+    void heardChatReachesTheSession();
     void failoverKeepsTheModelAndResends();
     void malformedInput();
     void cleanupTestCase();
@@ -260,8 +263,87 @@ void TestWorldSession::scriptWithHistory()
     QVERIFY(inspector.errorText().isEmpty());
 }
 
+namespace {
+
+QStringList heardTexts(const QSignalSpy &spy)
+{
+    QStringList out;
+    for (const QList<QVariant> &args : spy)
+        out << args.at(0).toMap().value(QStringLiteral("name")).toString() + QStringLiteral(": ")
+                + args.at(0).toMap().value(QStringLiteral("text")).toString();
+    return out;
+}
+
+} // namespace
+
+void TestWorldSession::heardChatReachesTheSession()
+{
+    QVERIFY(m_avatar && m_avatar->inWorld());
+    const qint64 alice = m_avatar->avatarId();
+    QCOMPARE(m_session->listenAvatar(), alice);
+    const QVector3D at = m_session->avatars()->find(alice)->position;
+    // A greeter 3 m from alice; bob enters 60 m away on a session of his own.
+    m_session->createObject(QStringLiteral("greeter-1"), QString(),
+        exampleScript(QStringLiteral("greeter")), m_avatar->account(), at + QVector3D(3, 0, 0));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        idNamed(*m_session->objects(), QStringLiteral("greeter-1")) != 0, waitMs);
+    const qint64 greeter = idNamed(*m_session->objects(), QStringLiteral("greeter-1"));
+    auto bobSession = makeSession();
+    bobSession->start();
+    QTRY_VERIFY_WITH_TIMEOUT(bobSession->state() == WorldSession::State::Live, waitMs);
+    AvatarController bob;
+    bob.setSession(bobSession.get());
+    bob.enter(QStringLiteral("bob"), at + QVector3D(0, 60, 0), 90);
+    QCOMPARE(bobSession->listenAvatar(), bob.avatarId());
+    QTRY_VERIFY_WITH_TIMEOUT(m_session->avatars()->find(bob.avatarId()) != nullptr, waitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(bobSession->pendingActions(), 0, waitMs);
+
+    QSignalSpy aliceHeard(m_session.get(), &WorldSession::heard);
+    QSignalSpy bobHeard(bobSession.get(), &WorldSession::heard);
+    const int nearbyBefore = m_session->nearby()->count();
+    m_session->say(alice, QStringLiteral("hello there"));
+    // Her own line once, then the greeter's answer.
+    QTRY_COMPARE_WITH_TIMEOUT(aliceHeard.count(), 2, waitMs);
+    QCOMPARE(heardTexts(aliceHeard),
+        QStringList(
+            { QStringLiteral("alice: hello there"), QStringLiteral("greeter-1: Hello, alice!") }));
+    const QVariantMap own = aliceHeard.at(0).at(0).toMap();
+    QCOMPARE(own.value(QStringLiteral("speaker")).toLongLong(), alice);
+    QVERIFY(own.value(QStringLiteral("fromAvatar")).toBool());
+    const QVariantMap answer = aliceHeard.at(1).at(0).toMap();
+    QCOMPARE(answer.value(QStringLiteral("speaker")).toLongLong(), greeter);
+    QVERIFY(!answer.value(QStringLiteral("fromAvatar")).toBool());
+    QCOMPARE(answer.value(QStringLiteral("channel")).toLongLong(), qint64(0));
+    QCOMPARE(answer.value(QStringLiteral("range")).toString(), QStringLiteral("say"));
+    QVERIFY(answer.value(QStringLiteral("tick")).toLongLong()
+        >= own.value(QStringLiteral("tick")).toLongLong());
+    // The nearby model shows the same rows, hers as her own.
+    QCOMPARE(m_session->nearby()->count(), nearbyBefore + 2);
+    const QModelIndex ownRow = m_session->nearby()->index(nearbyBefore);
+    QCOMPARE(ownRow.data(MessageListModel::TextRole).toString(), QStringLiteral("hello there"));
+    QVERIFY(ownRow.data(MessageListModel::OwnRole).toBool());
+    const QModelIndex answerRow = m_session->nearby()->index(nearbyBefore + 1);
+    QCOMPARE(answerRow.data(MessageListModel::FromRole).toString(), QStringLiteral("greeter-1"));
+    QVERIFY(!answerRow.data(MessageListModel::OwnRole).toBool());
+
+    // Bob, 60 m away, hears only himself; by the time his line reached alice's stream, it has
+    // been passed over.
+    bobSession->say(bob.avatarId(), QStringLiteral("anyone?"));
+    QTRY_COMPARE_WITH_TIMEOUT(bobHeard.count(), 1, waitMs);
+    QCOMPARE(heardTexts(bobHeard), QStringList({ QStringLiteral("bob: anyone?") }));
+    const qint64 bobTick = bobHeard.at(0).at(0).toMap().value(QStringLiteral("tick")).toLongLong();
+    QTRY_VERIFY_WITH_TIMEOUT(m_session->tick() >= bobTick, waitMs);
+    QCOMPARE(aliceHeard.count(), 2);
+
+    bob.leave();
+    QCOMPARE(bobSession->listenAvatar(), qint64(0));
+    QTRY_COMPARE_WITH_TIMEOUT(bobSession->pendingActions(), 0, waitMs);
+    bobSession->stop();
+}
+
 void TestWorldSession::failoverKeepsTheModelAndResends()
 {
+    QSignalSpy heard(m_session.get(), &WorldSession::heard);
     QVERIFY(m_avatar && m_avatar->inWorld());
     const QString before = m_session->gateway();
     const int replica = int(before.section(QLatin1Char(':'), 1).toUInt() - m_world->clientPort(1)) + 1;
@@ -308,6 +390,14 @@ void TestWorldSession::failoverKeepsTheModelAndResends()
     m_avatar->setForward(1);
     QTRY_VERIFY_WITH_TIMEOUT(m_session->avatars()->find(id)->position.y() > y + 1, waitMs);
     m_avatar->setForward(0);
+
+    // Chat goes on through the new replica: nothing heard before the failover comes again.
+    QCOMPARE(heard.count(), 0);
+    m_session->say(id, QStringLiteral("hello again"));
+    QTRY_COMPARE_WITH_TIMEOUT(heard.count(), 2, waitMs);
+    QCOMPARE(heardTexts(heard),
+        QStringList(
+            { QStringLiteral("alice: hello again"), QStringLiteral("greeter-1: Hello, alice!") }));
 
     m_world->startReplica(replica);
     QTRY_VERIFY_WITH_TIMEOUT(m_world->replica(replica)->isRunning(), waitMs);
