@@ -10,8 +10,9 @@ import Metatopia.Common
 
 // The 3D client: the region is shown from the start (the login form floats over it); after
 // logging in to the world's chat service, one's avatar enters the region under the account's
-// name. Beside the view: chat (#local is also said in the sim, where scripts hear it), people,
-// the inspector and one's appearance.
+// name. Beside the view: chat (#local is also said in the sim, where scripts hear it, and below
+// it what the avatar hears in the sim: scripts' answers), people, the inspector and one's
+// appearance.
 ApplicationWindow {
     id: window
 
@@ -316,6 +317,26 @@ ApplicationWindow {
                             inputEnabled: window.controller.currentConversation.length > 0
                             onSendRequested: (text) => window.send(text)
                             onLoadOlderRequested: window.controller.loadOlder()
+                        }
+                        // What the avatar hears in the region: scripts' public chat (a greeter's
+                        // answer) and avatars within range, one's own lines once. Typing here
+                        // says it in the sim only.
+                        ChatView {
+                            id: nearbyView
+                            objectName: "nearbyView"
+                            Layout.fillWidth: true
+                            Layout.preferredHeight: Math.max(160, parent.height * 0.35)
+                            visible: avatar.inWorld
+                            messages: window.session.nearby
+                            title: qsTr("Nearby")
+                            subtitle: qsTr("Heard where you stand (within 20 m)")
+                            inputEnabled: avatar.inWorld
+                            onSendRequested: (text) => {
+                                if (text.trim().length === 0)
+                                    return;
+                                window.session.say(avatar.avatarId, text, 0);
+                                nearbyView.input.clear();
+                            }
                         }
                     }
 

@@ -3,10 +3,11 @@
 // metatopia-client's window on a real local world (chat server + a sim replica as
 // metatopia-server processes, seeded with the example objects by WorldSeeder): the region shows
 // behind the login form, registering logs in and the avatar enters, the seeded objects are
-// there, holding W walks the avatar in the sim, clicking the door shows its script's source in the
-// inspector, Touch opens it. Screenshots go to METATOPIA_ARTIFACT_DIR/client*.png.
-// Quick 3D needs a real GL context: the test runs on the display it is given (CI runs it under
-// xvfb-run) or starts its own Xvfb when there is none.
+// there, hello in #local gets the Greeter's answer in the Nearby view, holding W walks the avatar
+// in the sim, clicking the door shows its script's source in the inspector, Touch opens it.
+// Screenshots go to METATOPIA_ARTIFACT_DIR/client*.png. Quick 3D needs a real GL context: the test
+// runs on the display it is given (CI runs it under xvfb-run) or starts its own Xvfb when there is
+// none.
 
 #include "ui/AvatarController.h"
 #include "ui/ChatController.h"
@@ -152,6 +153,26 @@ void TestClientApp::clientLivesInTheWorld()
     QTRY_VERIFY_WITH_TIMEOUT(session.avatars()->find(avatar->avatarId()) != nullptr, waitMs);
     QCOMPARE(session.avatars()->find(avatar->avatarId())->name, QStringLiteral("alice"));
     QTRY_VERIFY(!findItem(window, "loginForm")->isVisible());
+
+    // Hello in #local is said in the sim too: the Greeter (16 m from the spawn point) answers,
+    // and the answer shows under the chat in the Nearby view, her own line once beside it.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        controller.conversations()->indexOf(QStringLiteral("#local")) >= 0, waitMs);
+    controller.setCurrentConversation(QStringLiteral("#local"));
+    QTRY_VERIFY(findItem(window, "nearbyView")->isVisible());
+    QVERIFY(QMetaObject::invokeMethod(window, "send", Q_ARG(QVariant, QStringLiteral("hello"))));
+    auto nearbyRows = [&session] {
+        QStringList rows;
+        for (int row = 0; row < session.nearby()->count(); ++row) {
+            const QModelIndex index = session.nearby()->index(row);
+            rows << index.data(MessageListModel::FromRole).toString() + QStringLiteral(": ")
+                    + index.data(MessageListModel::TextRole).toString();
+        }
+        return rows;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(
+        nearbyRows().count(QStringLiteral("Greeter: Hello, alice!")), 1, waitMs);
+    QCOMPARE(nearbyRows().count(QStringLiteral("alice: hello")), 1);
 
     // Walk: hold W on the world view; the sim's copy of the avatar moves north.
     QQuickItem *view = findItem(window, "worldView");
