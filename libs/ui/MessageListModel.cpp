@@ -247,6 +247,23 @@ QString MessageListModel::reject(qint64 clientSeq)
     return text;
 }
 
+int MessageListModel::trimOldest(int keep)
+{
+    const int acknowledged = int(m_messages.size()) - pendingCount();
+    const int excess = acknowledged - qMax(0, keep);
+    if (excess <= 0)
+        return 0;
+    // Acknowledged rows come first, oldest at the top.
+    beginRemoveRows({}, 0, excess - 1);
+    for (int row = 0; row < excess; ++row)
+        m_ids.remove(m_messages.at(row).id);
+    m_messages.remove(0, excess);
+    endRemoveRows();
+    refreshGroupAround(-1);
+    emit countChanged();
+    return excess;
+}
+
 void MessageListModel::clear()
 {
     if (m_messages.isEmpty())

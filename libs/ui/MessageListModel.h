@@ -83,6 +83,9 @@ public:
     Q_INVOKABLE bool containsId(qint64 id) const { return m_ids.contains(id); }
     const ChatMessage &messageAt(int row) const { return m_messages.at(row); }
     Q_INVOKABLE void clear();
+    // Removes the oldest rows (pending ones are never removed) until at most `keep` acknowledged
+    // rows remain, for views that show a live stream and no history. Returns how many went.
+    int trimOldest(int keep);
 
 signals:
     void conversationChanged();

@@ -20,6 +20,11 @@ const QString kType = QStringLiteral("t");
 // Actions kept for resending while offline; beyond this the oldest moves give way (a newer move
 // supersedes them anyway), other kinds are kept.
 constexpr size_t MaxUnacked = 2000;
+// Rows the nearby chat keeps (the oldest go).
+constexpr int MaxNearbyLines = 1000;
+// A replica whose tick is this far below the last tick heard through another runs a world
+// restarted from scratch (a lagging replica is a few ticks behind): hear from its present.
+constexpr qint64 RestartedWorldTicks = 4096;
 
 bool splitAddress(const QString &address, QString *host, quint16 *port)
 {
@@ -392,7 +397,7 @@ void WorldSession::onReply(const QCborMap &message)
         }
         // A world restarted from scratch counts its ticks from 1 again: hear from its now.
         const qint64 tick = message.value(QStringLiteral("tick")).toInteger();
-        if (m_listenAvatar != 0 && m_heardThrough > tick) {
+        if (m_listenAvatar != 0 && m_heardThrough > tick + RestartedWorldTicks) {
             m_heardThrough = 0;
             m_lastHeardTick = 0;
             sendListen(false);
@@ -543,6 +548,7 @@ void WorldSession::onHeard(const QCborMap &message)
         m_nearby.addMessage(chat);
         emit heard(row);
     }
+    m_nearby.trimOldest(MaxNearbyLines);
 }
 
 } // namespace metatopia

@@ -259,6 +259,28 @@ private slots:
         QVERIFY(!model.containsId(1));
         QVERIFY(model.addMessage(message(1, QStringLiteral("bob"), QStringLiteral("x"))));
     }
+
+    // A live stream without history (the nearby chat) keeps the newest rows; pending rows stay.
+    void trimOldestKeepsTheNewest()
+    {
+        MessageListModel model;
+        QAbstractItemModelTester tester(&model);
+        model.setSelfUser(QStringLiteral("alice"));
+        for (qint64 id = 1; id <= 5; ++id)
+            model.addMessage(message(id, QStringLiteral("bob"), QString::number(id)));
+        model.addMessage(pending(1, QStringLiteral("alice"), QStringLiteral("mine")));
+        QSignalSpy countSpy(&model, &MessageListModel::countChanged);
+        QCOMPARE(model.trimOldest(2), 3);
+        QCOMPARE(texts(model),
+            (QStringList { QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("mine") }));
+        QCOMPARE(countSpy.count(), 1);
+        QVERIFY(!model.containsId(1) && model.containsId(4));
+        QVERIFY(model.data(model.index(0), MessageListModel::FirstOfGroupRole).toBool());
+        QCOMPARE(model.trimOldest(2), 0);
+        QCOMPARE(model.pendingCount(), 1);
+        QCOMPARE(model.trimOldest(0), 2);
+        QCOMPARE(texts(model), QStringList { QStringLiteral("mine") });
+    }
 };
 
 QTEST_GUILESS_MAIN(TestMessageListModel)
