@@ -750,10 +750,9 @@ std::optional<std::string> restoreThread(lua_State *L, Record &rec, std::vector<
 
 } // namespace
 
-void ScriptVm::Impl::buildBuiltins()
+std::vector<TValue> ScriptVm::Impl::builtinObjects()
 {
-    builtins.index.clear();
-    builtins.objects.clear();
+    std::vector<TValue> objects;
     std::unordered_set<const void *> seen;
     LuaRunScope scope(context, L);
     // Depth first in slot order: library tables have only string and integer keys, whose
@@ -768,17 +767,10 @@ void ScriptVm::Impl::buildBuiltins()
     while (!stack.empty()) {
         const TValue v = stack.back();
         stack.pop_back();
-        const void *key = nullptr;
-        if (ttislcf(&v))
-            key = reinterpret_cast<const void *>(fvalue(&v));
-        else if (ttistable(&v) || ttisCclosure(&v) || ttisthread(&v))
-            key = gcvalue(&v);
-        else
+        const void *key = builtinKey(v);
+        if (key == nullptr || !seen.insert(key).second)
             continue;
-        if (!seen.insert(key).second)
-            continue;
-        builtins.objects.push_back(v);
-        builtins.index.emplace_back(key, static_cast<std::uint32_t>(builtins.objects.size()));
+        objects.push_back(v);
         if (!ttistable(&v))
             continue;
         Table *t = hvalue(&v);
@@ -795,10 +787,29 @@ void ScriptVm::Impl::buildBuiltins()
             }
         std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(mark), stack.end());
     }
+    return objects;
+}
+
+const void *ScriptVm::Impl::builtinKey(const TValue &v)
+{
+    if (ttislcf(&v))
+        return reinterpret_cast<const void *>(fvalue(&v));
+    if (ttistable(&v) || ttisCclosure(&v) || ttisthread(&v))
+        return gcvalue(&v);
+    return nullptr;
+}
+
+void ScriptVm::Impl::buildBuiltins()
+{
+    // Only the index is kept: the objects themselves are wanted by deserialize() alone, which
+    // walks again (a few KB per VM saved, in a sim of thousands of VMs).
+    const std::vector<TValue> objects = builtinObjects();
+    builtins.index.clear();
+    builtins.index.reserve(objects.size());
+    for (std::size_t i = 0; i < objects.size(); ++i)
+        builtins.index.emplace_back(builtinKey(objects[i]), static_cast<std::uint32_t>(i + 1));
     std::sort(builtins.index.begin(), builtins.index.end(),
         [](const auto &a, const auto &b) { return std::less<const void *>()(a.first, b.first); });
-    builtins.index.shrink_to_fit();
-    builtins.objects.shrink_to_fit();
 }
 
 QByteArray ScriptVm::serialize() const
@@ -1014,9 +1025,9 @@ std::unique_ptr<ScriptVm> ScriptVm::deserialize(const QByteArray &bytes, ScriptL
         d.sandbox.chunks.emplace_back(name, source);
     }
 
+    const std::vector<TValue> builtins = d.builtinObjects();
     const auto builtinOf = [&](std::uint32_t index) -> const TValue * {
-        return index == 0 || index > d.builtins.objects.size() ? nullptr
-                                                               : &d.builtins.objects[index - 1];
+        return index == 0 || index > builtins.size() ? nullptr : &builtins[index - 1];
     };
     // Phase 1: create every object (the collector is stopped, so nothing is lost meanwhile).
     for (Record &rec : records) {

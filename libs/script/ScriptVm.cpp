@@ -439,6 +439,7 @@ struct DispatchBatch
     std::span<const ScriptVm::Event> events;
     std::size_t called = 0;
     const LClosure *handler = nullptr; // the last Lua handler called
+    const TString *handlerName = nullptr; // and its name
 };
 
 } // namespace
@@ -456,8 +457,10 @@ int ScriptVm::Impl::dispatchEvents(lua_State *L)
             const TValue *f = luaH_getshortstr(globals, name);
             if (!ttisfunction(f))
                 continue;
-            if (ttisLclosure(f))
+            if (ttisLclosure(f)) {
                 batch->handler = clLvalue(f);
+                batch->handlerName = name;
+            }
             setobj2s(L, L->top, f);
             api_incr_top(L);
         } else {
@@ -501,15 +504,16 @@ std::optional<std::string> ScriptVm::dispatch(std::span<const Event> events, Scr
     lua_settop(L, top);
     if (called != nullptr)
         *called = batch.called;
-    noteHotAddresses(batch.handler);
+    noteHotAddresses(batch.handler, batch.handlerName);
     return error;
 }
 
-void ScriptVm::noteHotAddresses(const void *handler) noexcept
+void ScriptVm::noteHotAddresses(const void *handler, const void *handlerName) noexcept
 {
     lua_State *L = d->L;
     const global_State *g = G(L);
     const Table *globals = nullptr;
+    m_hot.fill(nullptr);
     if (ttistable(&g->l_registry)) {
         const Table *registry = hvalue(&g->l_registry);
         if (registry->alimit >= LUA_RIDX_GLOBALS
@@ -517,22 +521,62 @@ void ScriptVm::noteHotAddresses(const void *handler) noexcept
             globals = hvalue(&registry->array[LUA_RIDX_GLOBALS - 1]);
         m_hot[2] = registry->array;
     }
+    const auto *closure = static_cast<const LClosure *>(handler);
     m_hot[0] = L;
     m_hot[1] = g;
     m_hot[3] = globals;
-    m_hot[4] = globals ? globals->node : nullptr;
-    // The globals' hash part holds the script's own globals and the host functions, and which
-    // of its lines this script uses is not known: it is taken whole when small.
-    const std::size_t nodeBytes = globals ? sizeof(Node) << globals->lsizenode : 0;
-    m_hotNodeLines = nodeBytes <= 4096 ? std::uint32_t((nodeBytes + 63) / 64) : 1;
-    const auto *closure = static_cast<const LClosure *>(handler);
-    m_hot[5] = closure;
-    m_hot[6] = closure && closure->nupvalues > 0 ? closure->upvals[0] : nullptr;
-    m_hot[7] = closure ? closure->p : nullptr;
-    m_hot[8] = closure ? closure->p->code : nullptr;
-    m_hot[9] = closure ? closure->p->k : nullptr;
-    m_hot[10] = L->top; // where the next call's frame starts
-    m_hot[11] = L->ci->next; // the CallInfo it will use
+    m_hot[4] = closure;
+    m_hot[5] = closure && closure->nupvalues > 0 ? closure->upvals[0] : nullptr;
+    m_hot[6] = closure ? closure->p : nullptr;
+    m_hot[7] = closure ? closure->p->code : nullptr;
+    m_hot[8] = closure ? closure->p->k : nullptr;
+    m_hot[9] = L->top; // where the next call's frame starts
+    m_hot[10] = L->ci->next; // the CallInfo it will use
+
+    // The globals' hash part holds the host functions and the script's own globals. Which of
+    // its nodes the handler reads is known from its name and its string constants (the names
+    // its GETTABUP _ENV instructions look up): those nodes alone, when there are few.
+    m_hotNodeLines = 0;
+    if (!globals || isdummy(globals))
+        return;
+    constexpr std::size_t FirstNode = 11;
+    std::size_t nodes = 0;
+    bool tooMany = false;
+    const auto note = [&](const TString *key) {
+        if (key == nullptr || key->tt != LUA_VSHRSTR)
+            return;
+        const Node *n = gnode(globals, lmod(key->hash, sizenode(globals)));
+        for (;;) {
+            if (keyisshrstr(n) && keystrval(n) == key)
+                break;
+            if (gnext(n) == 0)
+                return; // not a global (a field name, a string value)
+            n += gnext(n);
+        }
+        for (std::size_t i = FirstNode; i < FirstNode + nodes; ++i)
+            if (m_hot[i] == n)
+                return;
+        if (FirstNode + nodes == m_hot.size()) {
+            tooMany = true;
+            return;
+        }
+        m_hot[FirstNode + nodes++] = n;
+    };
+    note(static_cast<const TString *>(handlerName));
+    if (closure)
+        for (int i = 0; i < closure->p->sizek && !tooMany; ++i)
+            if (ttisshrstring(&closure->p->k[i]))
+                note(tsvalue(&closure->p->k[i]));
+    if (tooMany) {
+        // Many globals: the whole hash part, when it is small.
+        for (std::size_t i = FirstNode; i < m_hot.size(); ++i)
+            m_hot[i] = nullptr;
+        const std::size_t bytes = sizeof(Node) << globals->lsizenode;
+        if (bytes <= 4096) {
+            m_hot[FirstNode] = globals->node;
+            m_hotNodeLines = std::uint32_t((bytes + 63) / 64);
+        }
+    }
 }
 
 void ScriptVm::prefetch() const noexcept
@@ -541,15 +585,14 @@ void ScriptVm::prefetch() const noexcept
         for (int i = 0; i < lines; ++i)
             __builtin_prefetch(static_cast<const char *>(p) + i * 64);
     };
-    const Impl *impl = d.get();
-    line(impl, int((sizeof(Impl) + 63) / 64));
+    line(d.get(), int((sizeof(Impl) + 63) / 64));
     if (m_hot[0] == nullptr)
         return; // never dispatched
     line(m_hot[0], int((sizeof(lua_State) + 63) / 64));
     line(m_hot[1], 4); // the GC counters, the string table and the registry at its start
     for (std::size_t i = 2; i < m_hot.size(); ++i)
         if (m_hot[i])
-            line(m_hot[i], i == 4 ? int(m_hotNodeLines) : i == 10 ? 2 : 1);
+            line(m_hot[i], i == 11 && m_hotNodeLines > 0 ? int(m_hotNodeLines) : i == 9 ? 2 : 1);
 }
 
 bool ScriptVm::hasHandler(std::string_view name) const

@@ -186,13 +186,13 @@ public:
 
 private:
     // Records m_hot at the end of a dispatch, while all of it is in the caches.
-    void noteHotAddresses(const void *handler) noexcept;
+    void noteHotAddresses(const void *handler, const void *handlerName) noexcept;
 
     std::unique_ptr<Impl> d;
     // Addresses the last dispatch touched, kept here rather than in Impl so that prefetch()
     // needs only this object (which the caller can fetch a step earlier) and no cold Impl.
-    std::array<const void *, 12> m_hot {};
-    std::uint32_t m_hotNodeLines = 0; // lines of the globals' hash part at m_hot[4]
+    std::array<const void *, 14> m_hot {};
+    std::uint32_t m_hotNodeLines = 0; // > 0: m_hot[11] is the globals' whole hash part
 };
 
 } // namespace metatopia

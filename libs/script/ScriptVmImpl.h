@@ -59,7 +59,6 @@ struct ScriptVm::Impl
         // in one block, searched on every value a state hash meets. (A hash map cost each VM
         // about 10 KB of scattered nodes, more than the rest of its bookkeeping.)
         std::vector<std::pair<const void *, std::uint32_t>> index;
-        std::vector<TValue> objects; // index - 1 -> object
         // 0 when `key` is not a builtin.
         std::uint32_t find(const void *key) const noexcept
         {
@@ -72,6 +71,10 @@ struct ScriptVm::Impl
     };
     Builtins builtins;
     void buildBuiltins();
+    // The builtins in index order (index - 1 -> object).
+    std::vector<TValue> builtinObjects();
+    // What a builtin is known by: its address, or a light C function's; null for other values.
+    static const void *builtinKey(const TValue &v);
     bool suspended = false;
     std::string reason;
 };
