@@ -11,6 +11,7 @@
 #include <QHostAddress>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 namespace metatopia::cluster {
@@ -62,6 +63,35 @@ std::optional<FVec3> position(const QCborMap &map, QString *error)
     }
     return FVec3 { Fixed::fromRatio(*x, 1000), Fixed::fromRatio(*y, 1000),
         Fixed::fromRatio(*z, 1000) };
+}
+
+// An optional "rot": [w, x, y, z], raw Q32.32 integers (as "rot" is sent in deltas), each
+// within [-1, 1]. Absent: the identity, as before clients sent it.
+std::optional<FQuat> rotation(const QCborMap &map, QString *error)
+{
+    const QCborValue value = map.value(QLatin1String("rot"));
+    if (value.isUndefined())
+        return FQuat::identity();
+    const QCborArray parts = value.toArray();
+    const qint64 one = Fixed::one().raw();
+    if (!value.isArray() || parts.size() != 4) {
+        *error = QStringLiteral("rot: [w, x, y, z] (raw fixed-point integers) expected");
+        return std::nullopt;
+    }
+    std::array<Fixed, 4> q;
+    for (qsizetype i = 0; i < 4; ++i) {
+        if (!parts.at(i).isInteger() || qAbs(parts.at(i).toInteger()) > one) {
+            *error = QStringLiteral("rot: each part an integer within [-1, 1] (raw fixed point)");
+            return std::nullopt;
+        }
+        q[std::size_t(i)] = Fixed::fromRaw(parts.at(i).toInteger());
+    }
+    if (q[0] == Fixed::zero() && q[1] == Fixed::zero() && q[2] == Fixed::zero()
+        && q[3] == Fixed::zero()) {
+        *error = QStringLiteral("rot: the zero quaternion is no rotation");
+        return std::nullopt;
+    }
+    return FQuat { q[0], q[1], q[2], q[3] };
 }
 
 std::string text(const QCborMap &map, const char *key)
@@ -155,9 +185,13 @@ std::optional<sim::InputAction> SimReplica::parseAction(const QCborMap &action, 
         const auto at = position(action, error);
         if (!at)
             return std::nullopt;
+        const auto turned = rotation(action, error);
+        if (!turned)
+            return std::nullopt;
         sim::AvatarMove move;
         move.avatar = id(action, "avatar");
         move.position = *at;
+        move.rotation = *turned;
         move.animation = text(action, "animation");
         return move;
     }

@@ -87,8 +87,10 @@ std::optional<QList<SimPeer>> parseSimPeers(const QString &text, QString *error 
 //          them itself once its own replica applied them.
 //       Kinds: create {name,text,script,owner,x,y,z}, editScript {author,object,source},
 //       delete {by,object}, enter {avatar,account,name,x,y,z},
-//       leave {avatar}, move {avatar,x,y,z}, chat {avatar,channel,text}, touch {avatar,object};
-//       coordinates are integer millimetres (no floating point reaches the sim).
+//       leave {avatar}, move {avatar,x,y,z,animation,rot}, chat {avatar,channel,text},
+//       touch {avatar,object}; coordinates are integer millimetres and rot (optional, identity
+//       when absent) is [w,x,y,z] in raw Q32.32 within [-1, 1] (no floating point reaches the
+//       sim).
 //   {"t":"forward","actions":[{client,seq,action}...],"reports":[[replica,tick,hash]...],
 //       "token":...} replica to leader: actions forwarded by a follower (answered like "action",
 //       per item) and its per-tick state hashes (hash as a 64-bit integer, bit pattern in a

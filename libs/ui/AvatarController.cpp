@@ -286,8 +286,8 @@ void AvatarController::maybeSendMove(bool force)
         { QStringLiteral("y"), WorldSession::millimetres(m_position.y()) },
         { QStringLiteral("z"), WorldSession::millimetres(m_position.z()) },
         { QStringLiteral("animation"), m_animation },
-        // Not read by the gateway yet (it keeps the rotation); other clients infer the heading
-        // from the movement meanwhile.
+        // The heading, for the others' view of this avatar (they fall back on the direction
+        // of movement only when a rotation is the identity).
         { QStringLiteral("rot"),
             QCborArray { raw(rotation.scalar()), raw(rotation.x()), raw(rotation.y()),
                 raw(rotation.z()) } } });

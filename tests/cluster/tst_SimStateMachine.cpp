@@ -277,6 +277,33 @@ private slots:
             QCborMap { { QStringLiteral("kind"), QStringLiteral("fly") } }, &error));
         QVERIFY(error.contains(QStringLiteral("fly")));
 
+        // A move carries the avatar's rotation as raw fixed-point [w, x, y, z]; without one it
+        // is the identity. Out of range, the wrong shape or the zero quaternion are refused.
+        const qint64 half = Fixed::fromRatio(1, 2).raw();
+        const auto move = [](const QCborValue &rot) {
+            QCborMap m { { QStringLiteral("kind"), QStringLiteral("move") },
+                { QStringLiteral("avatar"), 5 }, { QStringLiteral("x"), 1000 },
+                { QStringLiteral("y"), 2000 }, { QStringLiteral("z"), 0 } };
+            if (!rot.isUndefined())
+                m.insert(QStringLiteral("rot"), rot);
+            return m;
+        };
+        const auto turned = SimReplica::parseAction(move(QCborArray { half, 0, 0, -half }), &error);
+        QVERIFY2(turned, qPrintable(error));
+        QCOMPARE(std::get<sim::AvatarMove>(*turned).rotation.w, Fixed::fromRatio(1, 2));
+        QCOMPARE(std::get<sim::AvatarMove>(*turned).rotation.z, Fixed::fromRatio(-1, 2));
+        const auto plain = SimReplica::parseAction(move(QCborValue()), &error);
+        QVERIFY2(plain, qPrintable(error));
+        QVERIFY(std::get<sim::AvatarMove>(*plain).rotation == FQuat::identity());
+        const qint64 two = Fixed::fromInt(2).raw();
+        for (const QCborValue &bad : { QCborValue(QCborArray { two, 0, 0, 0 }),
+                 QCborValue(QCborArray { 0, 0, 0 }), QCborValue(QCborArray { 0, 0, 0, 0 }),
+                 QCborValue(QCborArray { 0.5, 0, 0, 0 }), QCborValue(QStringLiteral("north")) }) {
+            error.clear();
+            QVERIFY(!SimReplica::parseAction(move(bad), &error));
+            QVERIFY2(error.contains(QStringLiteral("rot")), qPrintable(error));
+        }
+
         // A script sent with create runs; editScript replaces it at a tick boundary.
         const auto scripted = SimReplica::parseAction(
             QCborMap { { QStringLiteral("kind"), QStringLiteral("create") },

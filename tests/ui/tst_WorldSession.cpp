@@ -190,6 +190,17 @@ void TestWorldSession::walkingMovesTheAvatarInTheSim()
     const double heading = m_session->avatars()->find(id)->heading;
     QVERIFY2(heading > 150 || heading < -150, qPrintable(QString::number(heading)));
 
+    // Turning on the spot: nothing moves, yet others see the new heading, from the rotation
+    // the move carries and the sim keeps.
+    m_avatar->setTurn(1);
+    QTRY_VERIFY_WITH_TIMEOUT(m_avatar->heading() > -100 && m_avatar->heading() < -80, waitMs);
+    m_avatar->setTurn(0);
+    const double turnedTo = m_avatar->heading();
+    const auto seenHeading = [&] { return m_session->avatars()->find(id)->heading; };
+    QTRY_VERIFY2_WITH_TIMEOUT(qAbs(seenHeading() - turnedTo) < 2,
+        qPrintable(QStringLiteral("seen %1, turned to %2").arg(seenHeading()).arg(turnedTo)),
+        waitMs);
+
     // Flying climbs; leaving fly mode falls back to the ground.
     m_avatar->setFlying(true);
     m_avatar->setClimb(1);
