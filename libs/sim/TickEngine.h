@@ -10,8 +10,11 @@
 //      scripts (by target, by channel and radius); each script's inbox is sorted by the canonical
 //      key hash(tick seed, script id, event id) and capped (excess counted as overflow);
 //   3. run the scripts with work on a thread pool; each reads S(n) and writes only its own object
-//      and its own result slot, so nothing depends on threads or scheduling;
-//   4. merge the slots in script-id order: own writes, queued events (for n+1), rez/derez;
+//      and its own result slot, so nothing depends on threads or scheduling (a worker also
+//      settles its script's memory and VM hash as order-free sums, and prefetches the next
+//      script's VM: ten thousand VMs do not fit in the caches);
+//   4. merge the slots with output in script-id order: own writes, queued events (for n+1),
+//      rez/derez;
 //   5. update the derived indices and the incremental state hash from the changes alone.
 // Nothing here reads the wall clock (except to report durations), thread ids or addresses.
 
