@@ -111,6 +111,18 @@ inline std::optional<QCborMap> queryGateway(
     return std::nullopt;
 }
 
+// How many "ack" messages a connection's messageReceived spy has seen.
+inline int countAcks(const QSignalSpy &messages)
+{
+    int count = 0;
+    for (const QList<QVariant> &args : messages) {
+        if (args.at(0).value<QCborMap>().value(QStringLiteral("t")).toString()
+            == QLatin1String("ack"))
+            ++count;
+    }
+    return count;
+}
+
 inline QCborMap createAction(const QString &name, qint64 owner, qint64 x)
 {
     return QCborMap { { QStringLiteral("kind"), QStringLiteral("create") },

@@ -100,15 +100,7 @@ private slots:
                     { QStringLiteral("client"), 42 }, { QStringLiteral("seq"), seq },
                     { QStringLiteral("action"), createAction(client.name(quint64(seq)), 42, 0) } });
             }
-            auto acks = [&] {
-                int count = 0;
-                for (const QList<QVariant> &args : messages) {
-                    if (args.at(0).value<QCborMap>().value(QStringLiteral("t")).toString()
-                        == QLatin1String("ack"))
-                        ++count;
-                }
-                return count;
-            };
+            auto acks = [&] { return countAcks(messages); };
             QTRY_COMPARE_WITH_TIMEOUT(acks(), Replayed, 10000);
         }
 

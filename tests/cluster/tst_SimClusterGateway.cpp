@@ -284,15 +284,7 @@ private slots:
         };
         mover->send(actionMessage(23, ++seq, avatarAction("enter", 900, 1000)));
         mover->send(actionMessage(23, ++seq, avatarAction("enter", 901, 3000)));
-        auto acks = [&] {
-            qint64 count = 0;
-            for (const QList<QVariant> &args : moverMessages) {
-                if (args.at(0).value<QCborMap>().value(QStringLiteral("t")).toString()
-                    == QLatin1String("ack"))
-                    ++count;
-            }
-            return count;
-        };
+        auto acks = [&] { return qint64(countAcks(moverMessages)); };
         QTRY_COMPARE_WITH_TIMEOUT(acks(), seq, 10000);
         QTRY_VERIFY_WITH_TIMEOUT(subscriber.avatars().size() == 2, 10000);
         for (int step = 1; step <= 40; ++step) {
@@ -429,15 +421,7 @@ private slots:
         QVERIFY(actorReady.wait(5000));
         QSignalSpy actorMessages(actor.get(), &net::Connection::messageReceived);
         qint64 seq = 0;
-        auto acks = [&] {
-            qint64 count = 0;
-            for (const QList<QVariant> &args : actorMessages) {
-                if (args.at(0).value<QCborMap>().value(QStringLiteral("t")).toString()
-                    == QLatin1String("ack"))
-                    ++count;
-            }
-            return count;
-        };
+        auto acks = [&] { return qint64(countAcks(actorMessages)); };
         QCborMap create { { QStringLiteral("kind"), QStringLiteral("create") },
             { QStringLiteral("name"), QStringLiteral("talker") }, { QStringLiteral("owner"), 41 },
             { QStringLiteral("x"), 50000 }, { QStringLiteral("y"), 50000 },
