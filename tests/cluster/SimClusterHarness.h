@@ -111,6 +111,18 @@ inline std::optional<QCborMap> queryGateway(
     return std::nullopt;
 }
 
+// A connection to a gateway once its handshake is done; null if it is not done within 5 s.
+inline std::unique_ptr<net::Connection> connectToGateway(
+    const QString &address, net::PinStore &pins)
+{
+    const auto [host, port] = splitHostPort(address);
+    auto connection = net::Connection::connectToHost(host, port, pins);
+    QSignalSpy ready(connection.get(), &net::Connection::ready);
+    if (!ready.wait(5000))
+        return nullptr;
+    return connection;
+}
+
 // How many "ack" messages a connection's messageReceived spy has seen.
 inline int countAcks(const QSignalSpy &messages)
 {

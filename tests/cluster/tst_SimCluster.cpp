@@ -89,10 +89,8 @@ private slots:
         {
             quint64 now = 0;
             QTRY_VERIFY_WITH_TIMEOUT((now = m_cluster.leader()) != 0, 10000);
-            const auto [host, port] = splitHostPort(m_cluster.node(now).client);
-            auto replay = net::Connection::connectToHost(host, port, *m_cluster.pins);
-            QSignalSpy ready(replay.get(), &net::Connection::ready);
-            QVERIFY(ready.wait(5000));
+            auto replay = connectToGateway(m_cluster.node(now).client, *m_cluster.pins);
+            QVERIFY(replay);
             QSignalSpy messages(replay.get(), &net::Connection::messageReceived);
             constexpr int Replayed = 20;
             for (int seq = 1; seq <= Replayed; ++seq) {

@@ -41,6 +41,14 @@ public:
     const std::map<qint64, qint64> &objects() const { return m_objects; }
     const std::map<qint64, qint64> &avatars() const { return m_avatars; }
     std::map<qint64, QString> names;
+    // The id of an object with this name, 0 while there is none.
+    qint64 idOf(QLatin1String name) const
+    {
+        for (const auto &[id, objectName] : names)
+            if (objectName == name)
+                return id;
+        return 0;
+    }
     qint64 removedAvatars = 0;
     qint64 deltas = 0;
     bool gone() const { return m_gone; }
@@ -269,10 +277,8 @@ private slots:
 
         // Creations from one client, avatars entering, moving and leaving from another.
         ActionClient creator(22, m_cluster.clientAddresses(), *m_cluster.pins);
-        const auto [host, port] = splitHostPort(replica.client);
-        auto mover = net::Connection::connectToHost(host, port, *m_cluster.pins);
-        QSignalSpy moverReady(mover.get(), &net::Connection::ready);
-        QVERIFY(moverReady.wait(5000));
+        auto mover = connectToGateway(replica.client, *m_cluster.pins);
+        QVERIFY(mover);
         QSignalSpy moverMessages(mover.get(), &net::Connection::messageReceived);
         qint64 seq = 0;
         auto avatarAction = [](const char *kind, qint64 avatar, qint64 x) {
@@ -349,10 +355,8 @@ private slots:
         SimNode &replica = m_cluster.node(via);
         Subscriber subscriber(replica.client, *m_cluster.pins);
         QTRY_VERIFY_WITH_TIMEOUT(subscriber.tick() >= 0, 10000);
-        const auto [host, port] = splitHostPort(replica.client);
-        auto author = net::Connection::connectToHost(host, port, *m_cluster.pins);
-        QSignalSpy authorReady(author.get(), &net::Connection::ready);
-        QVERIFY(authorReady.wait(5000));
+        auto author = connectToGateway(replica.client, *m_cluster.pins);
+        QVERIFY(author);
 
         const QString first = QStringLiteral("-- first\nsay(0, 'one')\n");
         const QString second = QStringLiteral("-- second\nsay(0, 'two')\n");
@@ -360,12 +364,8 @@ private slots:
         create.insert(QStringLiteral("script"), first);
         author->send(actionMessage(31, 1, create));
         qint64 objectId = 0;
-        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(subscriber.names.begin(), subscriber.names.end(),
-                                     [&objectId](const auto &entry) {
-                                         objectId = entry.first;
-                                         return entry.second == QLatin1String("readable");
-                                     }),
-            10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (objectId = subscriber.idOf(QLatin1String("readable"))) != 0, 10000);
         author->send(actionMessage(31, 2,
             QCborMap { { QStringLiteral("kind"), QStringLiteral("editScript") },
                 { QStringLiteral("author"), 31 }, { QStringLiteral("object"), objectId },
@@ -415,10 +415,8 @@ private slots:
             nearOnFollower.listening() && nearOnLeader.listening() && far.listening(), 10000);
 
         Subscriber world(replica.client, *m_cluster.pins);
-        const auto [host, port] = splitHostPort(replica.client);
-        auto actor = net::Connection::connectToHost(host, port, *m_cluster.pins);
-        QSignalSpy actorReady(actor.get(), &net::Connection::ready);
-        QVERIFY(actorReady.wait(5000));
+        auto actor = connectToGateway(replica.client, *m_cluster.pins);
+        QVERIFY(actor);
         QSignalSpy actorMessages(actor.get(), &net::Connection::messageReceived);
         qint64 seq = 0;
         auto acks = [&] { return qint64(countAcks(actorMessages)); };
@@ -442,12 +440,7 @@ private slots:
         actor->send(actionMessage(41, ++seq, enter(farId, "far", 120000))); // 70 m away
         QTRY_COMPARE_WITH_TIMEOUT(acks(), seq, 10000);
         qint64 talker = 0;
-        QTRY_VERIFY_WITH_TIMEOUT(std::any_of(world.names.begin(), world.names.end(),
-                                     [&talker](const auto &entry) {
-                                         talker = entry.first;
-                                         return entry.second == QLatin1String("talker");
-                                     }),
-            10000);
+        QTRY_VERIFY_WITH_TIMEOUT((talker = world.idOf(QLatin1String("talker"))) != 0, 10000);
 
         // The greeter answers a touch; then near and far each say something.
         actor->send(actionMessage(41, ++seq,
@@ -565,10 +558,8 @@ private slots:
 
         // 30,000 actions at once on one connection: the per-connection rate limit (2,000/s, burst
         // 4,000) refuses the excess and then drops the connection.
-        const auto [host, port] = splitHostPort(m_cluster.node(via).client);
-        auto flood = net::Connection::connectToHost(host, port, *m_cluster.pins);
-        QSignalSpy floodReady(flood.get(), &net::Connection::ready);
-        QVERIFY(floodReady.wait(5000));
+        auto flood = connectToGateway(m_cluster.node(via).client, *m_cluster.pins);
+        QVERIFY(flood);
         QSignalSpy floodMessages(flood.get(), &net::Connection::messageReceived);
         QSignalSpy floodGone(flood.get(), &net::Connection::disconnected);
         const qint64 floodStart = normal.now();
