@@ -134,6 +134,15 @@ QVariantMap ObjectListModel::byId(qint64 id) const
     return out;
 }
 
+qint64 ObjectListModel::idOfName(const QString &name) const
+{
+    for (const WorldObject &o : m_rows) {
+        if (o.name == name)
+            return o.id;
+    }
+    return 0;
+}
+
 QList<qint64> ObjectListModel::ids() const
 {
     QList<qint64> out;

@@ -76,6 +76,8 @@ public:
     // Every role of the object with this id ({} if none), by role name.
     Q_INVOKABLE QVariantMap byId(qint64 id) const;
     QList<qint64> ids() const;
+    // The first object (in row order) with this name; 0 when there is none.
+    qint64 idOfName(const QString &name) const;
 
     // Adds or updates one object; false when nothing changed.
     bool upsert(const WorldObject &object);

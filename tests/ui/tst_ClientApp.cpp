@@ -53,15 +53,6 @@ namespace {
 
 constexpr int waitMs = 30000;
 
-qint64 idNamed(const ObjectListModel &model, const QString &name)
-{
-    for (const qint64 id : model.ids()) {
-        if (model.find(id)->name == name)
-            return id;
-    }
-    return 0;
-}
-
 } // namespace
 
 class TestClientApp : public QObject
@@ -131,7 +122,7 @@ void TestClientApp::clientLivesInTheWorld()
     QVERIFY2(seedFailed.isEmpty(), qPrintable(seedFailed.value(0).value(0).toString()));
     QCOMPARE(seeded.first().at(0).toInt(), int(WorldSeeder::defaultExamples().size()));
     QTRY_VERIFY_WITH_TIMEOUT(session.state() == WorldSession::State::Live, waitMs);
-    QTRY_VERIFY_WITH_TIMEOUT(idNamed(*session.objects(), QStringLiteral("Counter")) != 0, waitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(session.objects()->idOfName(QStringLiteral("Counter")) != 0, waitMs);
     // Seeded once: a second seeder on the same world does nothing.
     WorldSeeder again(dir.filePath(QStringLiteral("seeder-pins")), gateways,
         QStringLiteral(METATOPIA_SOURCE_DIR "/resources/scripts"),
@@ -187,13 +178,13 @@ void TestClientApp::clientLivesInTheWorld()
     QTRY_COMPARE_WITH_TIMEOUT(
         session.avatars()->find(avatar->avatarId())->animation, QStringLiteral("stand"), waitMs);
     // The clock has ticked by now; the scene settles for the screenshot.
-    const qint64 clock = idNamed(*session.objects(), QStringLiteral("Clock"));
+    const qint64 clock = session.objects()->idOfName(QStringLiteral("Clock"));
     QTRY_VERIFY_WITH_TIMEOUT(session.objects()->find(clock)->text.contains(QLatin1Char(':')), waitMs);
     QSignalSpy frames(window, &QQuickWindow::frameSwapped);
     QTRY_VERIFY_WITH_TIMEOUT(frames.count() > 3, waitMs);
     QVERIFY(saveShot(window, QStringLiteral(METATOPIA_ARTIFACT_DIR), QStringLiteral("client.png")));
     // Click where the camera shows the door (View3D.pick); the inspector reads its script.
-    const qint64 door = idNamed(*session.objects(), QStringLiteral("Door"));
+    const qint64 door = session.objects()->idOfName(QStringLiteral("Door"));
     auto *view3d = view->findChild<QQuickItem *>(QStringLiteral("view3d"));
     QVERIFY(view3d);
     const QVector3D scene = session.objects()->byId(door).value(QStringLiteral("scenePosition")).value<QVector3D>();

@@ -45,15 +45,6 @@ int countNamed(const ObjectListModel &model, const QString &name)
     return count;
 }
 
-qint64 idNamed(const ObjectListModel &model, const QString &name)
-{
-    for (const qint64 id : model.ids()) {
-        if (model.find(id)->name == name)
-            return id;
-    }
-    return 0;
-}
-
 } // namespace
 
 class TestWorldSession : public QObject
@@ -220,11 +211,12 @@ void TestWorldSession::createdObjectAppears()
     QVERIFY(!clock.isEmpty());
     const quint64 seq = quint64(m_session->createObject(QStringLiteral("clock-1"), QString(), clock,
         m_avatar->account(), QVector3D(120, 128, 1)));
-    QTRY_VERIFY_WITH_TIMEOUT(idNamed(*m_session->objects(), QStringLiteral("clock-1")) != 0, waitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        m_session->objects()->idOfName(QStringLiteral("clock-1")) != 0, waitMs);
     QTRY_VERIFY_WITH_TIMEOUT(!acked.isEmpty(), waitMs);
     QCOMPARE(acked.first().at(0).toULongLong(), seq);
     const WorldObject *object
-        = m_session->objects()->find(idNamed(*m_session->objects(), QStringLiteral("clock-1")));
+        = m_session->objects()->find(m_session->objects()->idOfName(QStringLiteral("clock-1")));
     QVERIFY(object->scripted);
     QCOMPARE(object->owner, m_avatar->account());
     QVERIFY(qAbs(object->position.x() - 120) < 0.01f && qAbs(object->position.z() - 1) < 0.01f);
@@ -239,7 +231,7 @@ void TestWorldSession::createdObjectAppears()
 void TestWorldSession::scriptWithHistory()
 {
     QVERIFY(m_avatar && m_avatar->inWorld());
-    const qint64 id = idNamed(*m_session->objects(), QStringLiteral("clock-1"));
+    const qint64 id = m_session->objects()->idOfName(QStringLiteral("clock-1"));
     QVERIFY(id != 0);
     ScriptInspector inspector;
     inspector.setSession(m_session.get());
@@ -266,8 +258,8 @@ void TestWorldSession::scriptWithHistory()
     // An object without a script answers without a source.
     m_session->createObject(QStringLiteral("plain"), QStringLiteral("just a box"), QString(), 0,
         QVector3D(124, 128, 0.5));
-    QTRY_VERIFY_WITH_TIMEOUT(idNamed(*m_session->objects(), QStringLiteral("plain")) != 0, waitMs);
-    inspector.setObjectId(idNamed(*m_session->objects(), QStringLiteral("plain")));
+    QTRY_VERIFY_WITH_TIMEOUT(m_session->objects()->idOfName(QStringLiteral("plain")) != 0, waitMs);
+    inspector.setObjectId(m_session->objects()->idOfName(QStringLiteral("plain")));
     QTRY_VERIFY_WITH_TIMEOUT(!inspector.loading(), waitMs);
     QVERIFY(!inspector.hasScript());
     QCOMPARE(inspector.text(), QStringLiteral("just a box"));
@@ -297,8 +289,8 @@ void TestWorldSession::heardChatReachesTheSession()
     m_session->createObject(QStringLiteral("greeter-1"), QString(),
         exampleScript(QStringLiteral("greeter")), m_avatar->account(), at + QVector3D(3, 0, 0));
     QTRY_VERIFY_WITH_TIMEOUT(
-        idNamed(*m_session->objects(), QStringLiteral("greeter-1")) != 0, waitMs);
-    const qint64 greeter = idNamed(*m_session->objects(), QStringLiteral("greeter-1"));
+        m_session->objects()->idOfName(QStringLiteral("greeter-1")) != 0, waitMs);
+    const qint64 greeter = m_session->objects()->idOfName(QStringLiteral("greeter-1"));
     auto bobSession = makeSession();
     bobSession->start();
     QTRY_VERIFY_WITH_TIMEOUT(bobSession->state() == WorldSession::State::Live, waitMs);
