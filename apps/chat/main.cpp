@@ -7,9 +7,9 @@
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQmlEngineExtensionPlugin>
-#include <QStandardPaths>
 
 #include "ui/ChatController.h"
+#include "ui/ChatLoginOptions.h"
 #include "ui/QuickSetup.h"
 
 #include <cstdio>
@@ -29,42 +29,22 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral(
         "Metatopia's standalone chat client. With --user and --password it logs in at once."));
     parser.addHelpOption();
-    const QCommandLineOption host(QStringLiteral("host"),
-        QStringLiteral("Server address (default 127.0.0.1)."), QStringLiteral("address"),
-        QStringLiteral("127.0.0.1"));
+    const metatopia::ChatLoginOptions login(parser);
     const QCommandLineOption port(QStringLiteral("port"),
         QStringLiteral("Server port (default 7777)."), QStringLiteral("port"),
         QStringLiteral("7777"));
-    const QCommandLineOption user(
-        QStringLiteral("user"), QStringLiteral("User name."), QStringLiteral("name"));
-    const QCommandLineOption password(QStringLiteral("password"),
-        QStringLiteral("Password: logs in at once (visible to other local users in the process "
-                       "list; meant for scripts and tests)."),
-        QStringLiteral("password"));
-    const QCommandLineOption registerFirst(QStringLiteral("register"),
-        QStringLiteral("With --user and --password: create the account instead of logging in."));
-    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
-        QStringLiteral("Where the pinned server certificates are kept (default: %1).")
-            .arg(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
-        QStringLiteral("dir"));
-    parser.addOptions({ host, port, user, password, registerFirst, dataDir });
+    parser.addOption(port);
     parser.process(app);
 
-    bool ok = false;
-    const int portValue = parser.value(port).toInt(&ok);
-    if (!ok || portValue < 1 || portValue > 65535) {
+    int portValue = 0;
+    if (!metatopia::ChatLoginOptions::parsePort(parser.value(port), &portValue)) {
         std::fprintf(stderr, "metatopia-chat: --port: \"%s\" is not a port number\n",
             qPrintable(parser.value(port)));
         return 2;
     }
 
-    const QString dir = parser.isSet(dataDir)
-        ? parser.value(dataDir)
-        : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    metatopia::ChatController controller(dir);
-    controller.setHost(parser.value(host));
-    controller.setPort(portValue);
-    controller.setUserName(parser.value(user));
+    metatopia::ChatController controller(login.dataDirectory());
+    login.configure(controller, portValue);
 
     metatopia::applyQuickStyle();
     QQmlApplicationEngine engine;
@@ -78,11 +58,6 @@ int main(int argc, char *argv[])
     if (engine.rootObjects().isEmpty())
         return 1;
 
-    if (parser.isSet(user) && parser.isSet(password)) {
-        if (parser.isSet(registerFirst))
-            controller.registerAccount(parser.value(password));
-        else
-            controller.login(parser.value(password));
-    }
+    login.logInIfGiven(controller);
     return app.exec();
 }

@@ -9,9 +9,9 @@
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQmlEngineExtensionPlugin>
-#include <QStandardPaths>
 
 #include "ui/ChatController.h"
+#include "ui/ChatLoginOptions.h"
 #include "ui/QuickSetup.h"
 #include "ui/WorldSession.h"
 
@@ -20,17 +20,6 @@
 Q_IMPORT_QML_PLUGIN(Metatopia_UiPlugin)
 Q_IMPORT_QML_PLUGIN(Metatopia_CommonPlugin)
 Q_IMPORT_QML_PLUGIN(Metatopia_ClientPlugin)
-
-namespace {
-
-bool parsePort(const QString &text, int *port)
-{
-    bool ok = false;
-    *port = text.toInt(&ok);
-    return ok && *port >= 1 && *port <= 65535;
-}
-
-} // namespace
 
 int main(int argc, char *argv[])
 {
@@ -46,9 +35,7 @@ int main(int argc, char *argv[])
         "--gateways, a local world's layout is assumed: chat on the base port, replica i's "
         "gateway on base+i."));
     parser.addHelpOption();
-    const QCommandLineOption host(QStringLiteral("host"),
-        QStringLiteral("Server address (default 127.0.0.1)."), QStringLiteral("address"),
-        QStringLiteral("127.0.0.1"));
+    const metatopia::ChatLoginOptions login(parser);
     const QCommandLineOption basePort(QStringLiteral("base-port"),
         QStringLiteral("A local world's base port (default 7777)."), QStringLiteral("port"),
         QStringLiteral("7777"));
@@ -59,30 +46,18 @@ int main(int argc, char *argv[])
         QStringLiteral("n"), QStringLiteral("3"));
     const QCommandLineOption gateways(QStringLiteral("gateways"),
         QStringLiteral("The sim gateways, host:port,host:port,..."), QStringLiteral("list"));
-    const QCommandLineOption user(
-        QStringLiteral("user"), QStringLiteral("User name."), QStringLiteral("name"));
-    const QCommandLineOption password(QStringLiteral("password"),
-        QStringLiteral("Password: logs in at once (visible to other local users in the process "
-                       "list; meant for scripts and tests)."),
-        QStringLiteral("password"));
-    const QCommandLineOption registerFirst(QStringLiteral("register"),
-        QStringLiteral("With --user and --password: create the account instead of logging in."));
-    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
-        QStringLiteral("Where the pinned server certificates are kept (default: %1).")
-            .arg(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
-        QStringLiteral("dir"));
-    parser.addOptions(
-        { host, basePort, chatPort, replicas, gateways, user, password, registerFirst, dataDir });
+    parser.addOptions({ basePort, chatPort, replicas, gateways });
     parser.process(app);
 
     int base = 0;
-    if (!parsePort(parser.value(basePort), &base)) {
+    if (!metatopia::ChatLoginOptions::parsePort(parser.value(basePort), &base)) {
         std::fprintf(stderr, "metatopia-client: --base-port: \"%s\" is not a port number\n",
             qPrintable(parser.value(basePort)));
         return 2;
     }
     int chat = base;
-    if (parser.isSet(chatPort) && !parsePort(parser.value(chatPort), &chat)) {
+    if (parser.isSet(chatPort)
+        && !metatopia::ChatLoginOptions::parsePort(parser.value(chatPort), &chat)) {
         std::fprintf(stderr, "metatopia-client: --chat-port: \"%s\" is not a port number\n",
             qPrintable(parser.value(chatPort)));
         return 2;
@@ -104,17 +79,12 @@ int main(int argc, char *argv[])
             return 2;
         }
         for (int i = 1; i <= count; ++i)
-            gatewayList << QStringLiteral("%1:%2").arg(parser.value(host)).arg(base + i);
+            gatewayList << QStringLiteral("%1:%2").arg(login.host()).arg(base + i);
     }
 
-    const QString dir = parser.isSet(dataDir)
-        ? parser.value(dataDir)
-        : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    QDir().mkpath(dir);
+    const QString dir = login.dataDirectory();
     metatopia::ChatController controller(dir);
-    controller.setHost(parser.value(host));
-    controller.setPort(chat);
-    controller.setUserName(parser.value(user));
+    login.configure(controller, chat);
     metatopia::WorldSession session(QDir(dir).filePath(QStringLiteral("sim-pins")));
     session.setGateways(gatewayList);
     // The world may still be starting (the manager launches it alongside): keep trying.
@@ -133,12 +103,7 @@ int main(int argc, char *argv[])
         return 1;
 
     session.start();
-    if (parser.isSet(user) && parser.isSet(password)) {
-        if (parser.isSet(registerFirst))
-            controller.registerAccount(parser.value(password));
-        else
-            controller.login(parser.value(password));
-    }
+    login.logInIfGiven(controller);
     const int code = app.exec();
     session.stop();
     return code;
